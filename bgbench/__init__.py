@@ -1,0 +1,1 @@
+"""bgbench: load tests and benchmarks for FastAPI background tasks."""

@@ -1,0 +1,292 @@
+"""The task ledger: what every background task did after the response was sent.
+
+Each task is recorded at enqueue, start and finish (or as failed, or as never run), with
+wall-clock timestamps so that work finished in another process (a process pool, a Celery
+worker) lands on the same clock. Per "<strategy>/<workload>" key it keeps counters and HDR
+histograms of queue wait, run time and completion lag, twice: since start-up, and since the
+last window was taken (the sweep reads one window a second for its time series).
+
+Invariant: enqueued == completed + failed + not_run + in_flight, always, per key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from bgbench import hdr
+
+log = logging.getLogger("target_app.tasks")
+
+TIMINGS = ("queue_wait_us", "run_time_us", "completion_lag_us")
+COUNTERS = ("enqueued", "started", "completed", "failed", "not_run", "rejected")
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+FINAL = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.NOT_RUN})
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    id: str
+    key: str
+    request_id: str
+    enqueued_at: float
+    status: TaskStatus = TaskStatus.QUEUED
+    started_at: float | None = None
+    finished_at: float | None = None
+    result: Any = None
+    error: str | None = None
+    next_in_chain: str | None = None
+    attempts: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "request_id": self.request_id,
+            "status": self.status.value,
+            "enqueued_at": self.enqueued_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "result": self.result,
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(slots=True)
+class _Counts:
+    enqueued: int = 0
+    started: int = 0
+    completed: int = 0
+    failed: int = 0
+    not_run: int = 0
+    rejected: int = 0  # the part of not_run refused at the door (a full queue: 503)
+    timings: dict[str, HdrHistogram] = field(
+        default_factory=lambda: {name: hdr.new_histogram() for name in TIMINGS}
+    )
+
+    @property
+    def in_flight(self) -> int:
+        return self.enqueued - self.completed - self.failed - self.not_run
+
+
+class UnknownTask(KeyError):
+    pass
+
+
+class TaskLedger:
+    def __init__(self, retain_finished: int = 100_000) -> None:
+        # A condition, not just a lock: shutdown waits on it for the last task to end.
+        self._lock = threading.Condition()
+        self._active: dict[str, TaskRecord] = {}
+        self._finished: OrderedDict[str, TaskRecord] = OrderedDict()
+        self._retain = retain_finished
+        self._total: dict[str, _Counts] = {}
+        self._window: dict[str, _Counts] = {}
+        self._window_started_at = time.time()
+        self.redelivered = 0  # a task that started again (at-least-once queues)
+
+    # -- recording ------------------------------------------------------------------------
+
+    def enqueue(self, key: str, request_id: str) -> str:
+        return self.enqueue_chain(key, request_id, 1)[0]
+
+    def enqueue_chain(self, key: str, request_id: str, count: int) -> list[str]:
+        """Ids for `count` tasks that run in this order; a failure that stops the chain marks
+        the rest as not run (see `fail`)."""
+        now = time.time()
+        records = [TaskRecord(uuid.uuid4().hex, key, request_id, now) for _ in range(count)]
+        for before, after in itertools.pairwise(records):
+            before.next_in_chain = after.id
+        with self._lock:
+            for record in records:
+                self._active[record.id] = record
+            for counts in self._counts(key):
+                counts.enqueued += count
+        return [record.id for record in records]
+
+    def start(self, task_id: str, at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self._lock:
+            record = self._find(task_id)
+            record.attempts += 1
+            if record.status is TaskStatus.RUNNING:
+                # Delivered again after its worker died: at-least-once, not a new task.
+                self.redelivered += 1
+                log.warning("task %s started again (attempt %d)", task_id, record.attempts)
+                record.started_at = at
+                return
+            if record.status is not TaskStatus.QUEUED:
+                log.error("task %s started while %s; recording it anyway", task_id, record.status)
+                self._unfinish(record)
+            record.status = TaskStatus.RUNNING
+            record.started_at = at
+            for counts in self._counts(record.key):
+                counts.started += 1
+                hdr.record_us(counts.timings["queue_wait_us"], (at - record.enqueued_at) * 1e6)
+
+    def finish(self, task_id: str, result: Any = None, at: float | None = None) -> None:
+        self._end(task_id, TaskStatus.DONE, at, result=result)
+
+    def fail(
+        self, task_id: str, error: str, at: float | None = None, *, stops_chain: bool = False
+    ) -> None:
+        """Record a failure. `stops_chain`: the exception escaped into Starlette's
+        BackgroundTasks, which then runs none of the tasks after this one."""
+        self._end(task_id, TaskStatus.FAILED, at, error=error)
+        if not stops_chain:
+            return
+        with self._lock:
+            record = self._find(task_id)
+            next_id = record.next_in_chain
+        while next_id is not None:
+            reason = f"not run: task {task_id} before it in the same BackgroundTasks raised"
+            self.skip(next_id, reason)
+            with self._lock:
+                next_id = self._find(next_id).next_in_chain
+
+    def skip(self, task_id: str, reason: str) -> None:
+        """The task will never run (chain stopped, queue dropped at shutdown, ...)."""
+        self._end(task_id, TaskStatus.NOT_RUN, None, error=reason)
+
+    def reject(self, task_id: str, reason: str) -> None:
+        """Refused before it could be queued (a bounded queue was full): not run, and
+        counted as rejected too."""
+        self.skip(task_id, reason)
+        with self._lock:
+            for counts in self._counts(self._find(task_id).key):
+                counts.rejected += 1
+
+    def _end(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        at: float | None,
+        *,
+        result: Any = None,
+        error: str | None = None,
+    ) -> None:
+        at = time.time() if at is None else at
+        with self._lock:
+            record = self._find(task_id)
+            if record.status in FINAL:
+                log.error("task %s already %s, now %s: ignored", task_id, record.status, status)
+                return
+            ran = record.status is TaskStatus.RUNNING
+            record.status = status
+            record.finished_at = at
+            record.result = result
+            record.error = error
+            del self._active[task_id]
+            if not self._active:
+                self._lock.notify_all()
+            self._finished[task_id] = record
+            if len(self._finished) > self._retain:
+                self._finished.popitem(last=False)
+            for counts in self._counts(record.key):
+                if status is TaskStatus.DONE:
+                    counts.completed += 1
+                elif status is TaskStatus.FAILED:
+                    counts.failed += 1
+                else:
+                    counts.not_run += 1
+                if ran and record.started_at is not None:
+                    timings = counts.timings
+                    hdr.record_us(timings["run_time_us"], (at - record.started_at) * 1e6)
+                    hdr.record_us(timings["completion_lag_us"], (at - record.enqueued_at) * 1e6)
+
+    def _unfinish(self, record: TaskRecord) -> None:
+        # Only reachable if Starlette one day runs a task we recorded as not run.
+        if record.status in FINAL:
+            self._finished.pop(record.id, None)
+            self._active[record.id] = record
+            for counts in self._counts(record.key):
+                if record.status is TaskStatus.NOT_RUN:
+                    counts.not_run -= 1
+                elif record.status is TaskStatus.FAILED:
+                    counts.failed -= 1
+                else:
+                    counts.completed -= 1
+
+    def _find(self, task_id: str) -> TaskRecord:
+        record = self._active.get(task_id) or self._finished.get(task_id)
+        if record is None:
+            raise UnknownTask(task_id)
+        return record
+
+    def _counts(self, key: str) -> Iterator[_Counts]:
+        for table in (self._total, self._window):
+            counts = table.get(key)
+            if counts is None:
+                counts = table[key] = _Counts()
+            yield counts
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        with self._lock:
+            return self._active.get(task_id) or self._finished.get(task_id)
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def wait_until_idle(self, timeout_s: float) -> bool:
+        """Block until no task is queued or running; False if the timeout came first."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._active, timeout_s)
+
+    def unfinished(self) -> list[TaskRecord]:
+        with self._lock:
+            return list(self._active.values())
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per key: the counters and the percentile summary of each timing, since start-up."""
+        with self._lock:
+            return {key: _describe(counts, encoded=False) for key, counts in self._total.items()}
+
+    def histograms(self) -> dict[str, dict[str, Any]]:
+        """Per key: the counters and the lossless encoded histograms, since start-up."""
+        with self._lock:
+            return {key: _describe(counts, encoded=True) for key, counts in self._total.items()}
+
+    def take_window(self) -> dict[str, Any]:
+        """Everything recorded since the previous call, then start a new window."""
+        now = time.time()
+        with self._lock:
+            window, self._window = self._window, {}
+            started, self._window_started_at = self._window_started_at, now
+        # Encoding is slow-ish (about 1 ms a histogram): done outside the lock.
+        return {
+            "since": started,
+            "until": now,
+            "tasks": {key: _describe(counts, encoded=True) for key, counts in window.items()},
+        }
+
+
+def _describe(counts: _Counts, *, encoded: bool) -> dict[str, Any]:
+    described: dict[str, Any] = {name: getattr(counts, name) for name in COUNTERS}
+    described["in_flight"] = counts.in_flight
+    for name, histogram in counts.timings.items():
+        described[name] = hdr.encode(histogram) if encoded else hdr.summarize(histogram)
+    return described

@@ -1,0 +1,114 @@
+"""The app's own view of itself, assembled for /metrics, /metrics/window and the report
+written after the drain at shutdown."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from anyio import to_thread
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bgbench import hdr
+from target_app.ledger import COUNTERS, TIMINGS
+from target_app.state import AppState
+
+
+def gauges(state: AppState) -> dict[str, int]:
+    # The limiter is per event loop; this must run on the app's loop (it does: routes are async).
+    limiter = to_thread.current_default_thread_limiter()
+    return {
+        "in_flight": state.ledger.in_flight,
+        "executor_queue_depth": state.executor.queue_depth,
+        "executor_running": state.executor.running,
+        "threadpool_tokens_in_use": int(limiter.borrowed_tokens),
+        "threadpool_tokens_total": int(limiter.total_tokens),
+    }
+
+
+def totals(tasks: dict[str, dict[str, Any]]) -> dict[str, int]:
+    summed = {name: sum(int(t[name]) for t in tasks.values()) for name in COUNTERS}
+    summed["in_flight"] = sum(int(t["in_flight"]) for t in tasks.values())
+    return summed
+
+
+def snapshot(state: AppState, gauge_values: dict[str, int] | None = None) -> dict[str, Any]:
+    tasks = state.ledger.summary()
+    smtp_server = state.smtp_server
+    return {
+        "tasks": tasks,
+        "totals": totals(tasks),
+        "gauges": gauge_values if gauge_values is not None else gauges(state),
+        "event_loop_lag_us": state.loop_monitor.summary(),
+        "redelivered": state.ledger.redelivered,
+        "email": {
+            "smtp_server": "embedded" if smtp_server else f"{state.smtp.host}:{state.smtp.port}",
+            "received": smtp_server.handler.received if smtp_server else None,
+        },
+        "process": {
+            "pid": os.getpid(),
+            "started_at": state.started_at,
+            "uptime_s": round(time.time() - state.started_at, 3),
+            "cpu_iterations_per_ms": round(state.cpu.iterations_per_ms, 1),
+            "executor_max_workers": state.settings.executor_max_workers,
+            "executor_queue_limit": state.settings.executor_queue_limit,
+            "process_pool_workers": state.settings.process_pool_workers,
+            "middleware": state.settings.middleware.value,
+        },
+    }
+
+
+def window(state: AppState) -> dict[str, Any]:
+    taken = state.ledger.take_window()
+    taken["gauges"] = gauges(state)
+    taken["event_loop_lag_us"] = hdr.encode(state.loop_monitor.take_window())
+    return taken
+
+
+class _SnapshotCollector(Collector):
+    """Exposes one JSON snapshot; percentiles become gauges with a `quantile` label (HDR
+    percentiles are exact, so a Summary would only re-estimate them)."""
+
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        tasks = self.snapshot["tasks"]
+        outcomes = CounterMetricFamily(
+            "bgbench_tasks", "Background tasks by key and outcome.", labels=["key", "outcome"]
+        )
+        for key, task in tasks.items():
+            for counter in COUNTERS:
+                outcomes.add_metric([key, counter], task[counter])
+        yield outcomes
+        for timing in TIMINGS:
+            name = timing.removesuffix("_us")
+            family = GaugeMetricFamily(
+                f"bgbench_task_{name}_seconds",
+                f"Background task {name.replace('_', ' ')}, percentiles.",
+                labels=["key", "quantile"],
+            )
+            for key, task in tasks.items():
+                for label, quantile in hdr.PERCENTILES.items():
+                    family.add_metric([key, f"{quantile / 100:g}"], task[timing][label] / 1e6)
+            yield family
+        for gauge, value in self.snapshot["gauges"].items():
+            yield GaugeMetricFamily(f"bgbench_{gauge}", gauge.replace("_", " "), value=value)
+        lag = GaugeMetricFamily(
+            "bgbench_event_loop_lag_seconds",
+            "How late the event loop wakes up.",
+            labels=["quantile"],
+        )
+        for label, quantile in hdr.PERCENTILES.items():
+            lag.add_metric([f"{quantile / 100:g}"], self.snapshot["event_loop_lag_us"][label] / 1e6)
+        yield lag
+
+
+def prometheus_text(snapshot: dict[str, Any]) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_SnapshotCollector(snapshot))
+    return generate_latest(registry)

@@ -1,0 +1,1 @@
+"""Routes that are not dispatch strategies: probes, email, uploads, tasks and metrics."""

@@ -1,0 +1,46 @@
+"""Sending email in a background task, over real SMTP.
+
+The guide's version takes the recipient and message as query parameters and, in copies seen
+in the wild, the SMTP password too, which then lands in every access log. Here the message
+comes in a validated JSON body and the SMTP credentials come from settings only.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from target_app.dispatch import RequestId
+from target_app.mail import send_email
+from target_app.state import State
+from target_app.tracking import run_tracked
+
+router = APIRouter(tags=["workloads"])
+
+# A header line: no CR or LF, so a subject cannot inject headers.
+HeaderText = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")]
+
+
+class EmailRequest(BaseModel):
+    to: EmailStr
+    subject: HeaderText
+    message: str = Field(max_length=100_000)
+
+
+class Accepted(BaseModel):
+    task_id: str
+    task_ids: list[str]
+    request_id: str
+
+
+@router.post("/send-email", status_code=202, response_model=Accepted)
+async def send_email_route(
+    email: EmailRequest, state: State, rid: RequestId, background_tasks: BackgroundTasks
+) -> Accepted:
+    task_id = state.ledger.enqueue("background/email", rid)
+    send = partial(send_email, state.smtp, str(email.to), email.subject, email.message)
+    background_tasks.add_task(run_tracked, state.ledger, task_id, send, guarded=True)
+    return Accepted(task_id=task_id, task_ids=[task_id], request_id=rid)

@@ -1,0 +1,43 @@
+"""What the app holds while it runs: built in the lifespan, reached by routes through
+`app.state.bgbench` (the `State` dependency)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from target_app.ledger import TaskLedger
+from target_app.mail import SmtpConfig
+from target_app.priority_executor import PriorityBoundedExecutor
+from target_app.services.loop_monitor import LoopLagMonitor
+from target_app.services.smtp_server import EmbeddedSmtpServer
+from target_app.settings import Settings, Workload
+from target_app.workloads import Work
+from target_app.workloads.cpu import CpuWork
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    ledger: TaskLedger
+    executor: PriorityBoundedExecutor
+    process_pool: ProcessPoolExecutor
+    work: dict[Workload, Work]
+    cpu: CpuWork
+    smtp: SmtpConfig
+    smtp_server: EmbeddedSmtpServer | None
+    loop_monitor: LoopLagMonitor
+    started_at: float = field(default_factory=time.time)
+    shutdown_report: dict[str, Any] | None = None
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.bgbench
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]

@@ -1,0 +1,64 @@
+"""Shared fixtures: a real target app on a free loopback port, and services that may be
+missing (skipped with a how-to on a laptop, a failure under CI=true)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from loadtests.sweep.target import TargetProcess
+
+SERVICE_HINTS = {
+    "redis": (
+        "redis://127.0.0.1:6379",
+        "start one with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379",
+    ),
+    "postgres": (
+        "postgresql://127.0.0.1:5432/test",
+        "start one and create a database `test` that trusts local connections",
+    ),
+}
+
+StartTarget = Callable[..., TargetProcess]
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), 1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str) -> str:
+    """The service's URL, or skip (fail under CI=true) saying how to start it."""
+    url, hint = SERVICE_HINTS[name]
+    if not _reachable(url):
+        message = f"needs {name} at {url}; {hint}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def start_target(tmp_path: Path) -> Iterator[StartTarget]:
+    """Start target apps with BGBENCH_* settings; every one is stopped by pid at the end."""
+    started: list[TargetProcess] = []
+
+    def start(**settings: object) -> TargetProcess:
+        env = {"BGBENCH_DATA_DIR": str(tmp_path / f"data{len(started)}")}
+        env.update({f"BGBENCH_{key.upper()}": str(value) for key, value in settings.items()})
+        target = TargetProcess(env, log_path=tmp_path / f"server{len(started)}.log")
+        started.append(target)
+        return target.start()
+
+    yield start
+    for target in started:
+        target.stop(timeout_s=30)
