@@ -246,6 +246,11 @@ class TaskLedger:
         with self._lock:
             return self._active.get(task_id) or self._finished.get(task_id)
 
+    def status_of(self, task_id: str) -> TaskStatus | None:
+        """None once the task has aged out of the finished records."""
+        record = self.get(task_id)
+        return record.status if record else None
+
     @property
     def in_flight(self) -> int:
         with self._lock:

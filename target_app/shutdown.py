@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +39,18 @@ async def drain(state: AppState) -> dict[str, Any]:
 
     # Whatever is left: queued futures are cancelled (their callbacks record "not run").
     # Join the workers only when they are idle: a task past the timeout must not hold the exit.
+    left = [record.id for record in state.ledger.unfinished()]
     state.executor.shutdown(wait=drained, cancel_futures=True)
     state.process_pool.shutdown(wait=drained, cancel_futures=True)
-    dropped = abandoned = 0
     for record in state.ledger.unfinished():
         if record.status is TaskStatus.QUEUED:
             state.ledger.skip(record.id, "not run: still queued when the drain timeout ended")
-            dropped += 1
         else:
             state.ledger.fail(record.id, "unfinished: still running when the process exited")
-            abandoned += 1
+    # Count outcomes from the ledger itself, so a task that finished in between is not
+    # reported as lost.
+    outcomes = Counter(state.ledger.status_of(task_id) for task_id in left)
+    dropped, abandoned = outcomes[TaskStatus.NOT_RUN], outcomes[TaskStatus.FAILED]
     report = {
         "drain_timeout_s": timeout_s,
         "drained": drained,

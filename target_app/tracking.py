@@ -49,8 +49,9 @@ def run_tracked(
     try:
         result = work()
     except Exception as exc:
-        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
+        # Log first: once the ledger says "failed", the log line must already be there.
         _log_failure(ledger, task_id, exc, guarded=guarded)
+        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
         if guarded:
             return None
         raise
@@ -74,8 +75,9 @@ async def run_tracked_async(
         ledger.fail(task_id, "CancelledError: cancelled at shutdown")
         raise
     except Exception as exc:
-        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
+        # Log first: once the ledger says "failed", the log line must already be there.
         _log_failure(ledger, task_id, exc, guarded=guarded)
+        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
         if guarded:
             return None
         raise

@@ -47,18 +47,30 @@ def require_service(name: str) -> str:
     return url
 
 
-@pytest.fixture
-def start_target(tmp_path: Path) -> Iterator[StartTarget]:
-    """Start target apps with BGBENCH_* settings; every one is stopped by pid at the end."""
+def _targets(directory: Path) -> Iterator[StartTarget]:
     started: list[TargetProcess] = []
 
     def start(**settings: object) -> TargetProcess:
-        env = {"BGBENCH_DATA_DIR": str(tmp_path / f"data{len(started)}")}
+        env = {"BGBENCH_DATA_DIR": str(directory / f"data{len(started)}")}
         env.update({f"BGBENCH_{key.upper()}": str(value) for key, value in settings.items()})
-        target = TargetProcess(env, log_path=tmp_path / f"server{len(started)}.log")
+        target = TargetProcess(env, log_path=directory / f"server{len(started)}.log")
         started.append(target)
         return target.start()
 
     yield start
     for target in started:
         target.stop(timeout_s=30)
+
+
+@pytest.fixture
+def start_target(tmp_path: Path) -> Iterator[StartTarget]:
+    """Start target apps with BGBENCH_* settings (`start_target(executor_max_workers=1)`);
+    every one is stopped by pid when the test ends."""
+    yield from _targets(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def default_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TargetProcess]:
+    """One target app with default settings, shared by a test module."""
+    for start in _targets(tmp_path_factory.mktemp("target")):
+        yield start()

@@ -86,7 +86,9 @@ class TargetProcess:
             self._check_alive("while starting")
             if time.monotonic() > deadline:
                 self.kill()
-                raise TargetError(f"the target app did not bind a port in {self.startup_timeout_s} s")
+                raise TargetError(
+                    f"the target app did not bind a port in {self.startup_timeout_s} s"
+                )
             time.sleep(0.02)
         self.port = int(port_file.read_text())
         self._wait_healthy(deadline)
@@ -96,8 +98,9 @@ class TargetProcess:
         assert self.process is not None
         code = self.process.poll()
         if code is not None:
+            log_tail = _tail(self.log_path)
             raise TargetError(
-                f"the target app exited with code {code} {when}; its log ends:\n{_tail(self.log_path)}"
+                f"the target app exited with code {code} {when}; its log ends:\n{log_tail}"
             )
 
     def _wait_healthy(self, deadline: float) -> None:

@@ -38,12 +38,12 @@ class BackgroundTaskMiddleware:
                 task_ids.append(state.ledger.enqueue(key, rid))
             await send(message)
 
-        await self.app(scope, receive, send_and_enqueue)
-        if task_ids:
-            work = state.work[settings.middleware_workload]
-            await run_in_threadpool(
-                run_tracked,
-                state.ledger,
-                task_ids[0],
-                partial(work.run_sync, settings.middleware_ms),
-            )
+        try:
+            await self.app(scope, receive, send_and_enqueue)
+        finally:
+            # Once the response has started, the task is owed even if an endpoint's own
+            # background task raised afterwards (the exception then goes on to uvicorn).
+            if task_ids:
+                work = state.work[settings.middleware_workload]
+                run = partial(work.run_sync, settings.middleware_ms)
+                await run_in_threadpool(run_tracked, state.ledger, task_ids[0], run)

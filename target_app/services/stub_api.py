@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import uvicorn
 from starlette.applications import Starlette
@@ -29,7 +30,11 @@ class StubApi:
         self._socket = bind_loopback()
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         app = Starlette(routes=[Route("/delay", delay)])
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # log_config and log_level None: a second uvicorn.Config must not reconfigure the
+        # process-wide uvicorn loggers (it would silence the app server's own messages).
+        config = uvicorn.Config(
+            app, log_config=None, log_level=None, access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="stub-api", daemon=True)
 
@@ -38,12 +43,11 @@ class StubApi:
 
     def start(self, timeout_s: float = 10.0) -> None:
         self._thread.start()
-        deadline = threading.Event()
-        for _ in range(int(timeout_s * 100)):
-            if self._server.started:
-                return
-            deadline.wait(0.01)
-        raise RuntimeError(f"embedded stub API did not start within {timeout_s} s")
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"embedded stub API did not start within {timeout_s} s")
+            time.sleep(0.01)
 
     def stop(self) -> None:
         self._server.should_exit = True
