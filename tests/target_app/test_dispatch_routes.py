@@ -12,6 +12,8 @@ import pytest
 from loadtests.sweep.target import TargetProcess
 from tests.target_app.helpers import wait_for_status, wait_for_task
 
+CLOSE = {"Connection": "close"}
+
 ROUTES = {
     "/background": "background",
     "/background-async": "background_async",
@@ -90,7 +92,10 @@ def test_chained_tasks_run_one_after_another_in_order(client: httpx.Client) -> N
 
 def test_an_unguarded_failure_stops_the_rest_of_the_chain(client: httpx.Client) -> None:
     before = client.get("/metrics").json()["tasks"].get("failing/sleep", {"failed": 0})
-    task_ids = client.get("/failing", params={"tasks": 4, "fail_at": 2}).json()["task_ids"]
+    # uvicorn closes the connection of a request whose background task raised, so a
+    # keep-alive client would see its next request fail: ask for a connection of its own.
+    response = client.get("/failing", params={"tasks": 4, "fail_at": 2}, headers=CLOSE)
+    task_ids = response.json()["task_ids"]
     tasks = [wait_for_task(client, task_id) for task_id in task_ids]
     assert [t["status"] for t in tasks] == ["done", "failed", "not_run", "not_run"]
     assert "failed on purpose" in tasks[1]["error"]
@@ -102,7 +107,8 @@ def test_an_unguarded_failure_stops_the_rest_of_the_chain(client: httpx.Client) 
 def test_a_guarded_failure_is_logged_and_the_chain_goes_on(
     client: httpx.Client, default_target: TargetProcess
 ) -> None:
-    response = client.get("/failing", params={"tasks": 3, "fail_at": 1, "guarded": "true"})
+    params = {"tasks": 3, "fail_at": 1, "guarded": "true"}
+    response = client.get("/failing", params=params, headers=CLOSE)
     tasks = [wait_for_task(client, task_id) for task_id in response.json()["task_ids"]]
     assert [t["status"] for t in tasks] == ["failed", "done", "done"]
     rid = response.headers["X-Request-ID"]

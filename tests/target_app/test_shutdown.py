@@ -76,7 +76,7 @@ def test_counters_balance_in_the_final_metrics(start_target: StartTarget, tmp_pa
         for route in ("/background", "/background-async", "/executor", "/process-pool"):
             client.get(route, params={"ms": 20})
         client.get("/chained", params={"tasks": 3})
-        client.get("/failing", params={"tasks": 3, "fail_at": 1})
+        client.get("/failing", params={"tasks": 3, "fail_at": 1}, headers={"Connection": "close"})
     _stop(target)
 
     final = json.loads(final_path.read_text())
