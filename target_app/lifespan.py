@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,17 @@ from target_app.workloads.http import HttpWork
 from target_app.workloads.sleep import SleepWork
 
 log = logging.getLogger("target_app")
+
+
+def _pool_ready() -> int:
+    return os.getpid()
+
+
+async def _prewarm(pool: ProcessPoolExecutor, workers: int) -> None:
+    # Submitted together, before any process is up, each task makes the pool spawn one more
+    # process: all of them start now, not in the middle of a measurement.
+    futures = [pool.submit(_pool_ready) for _ in range(workers)]
+    await to_thread.run_sync(lambda: [future.result() for future in futures])
 
 
 def _ignore_sigint() -> None:
@@ -92,6 +104,8 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_ignore_sigint,
     )
+    if settings.process_pool_prewarm:
+        await _prewarm(process_pool, settings.process_pool_workers)
     loop_monitor = LoopLagMonitor(settings.loop_monitor_interval_s)
     loop_monitor.start()
     stack.push_async_callback(loop_monitor.stop)

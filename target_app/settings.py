@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     executor_queue_limit: int = Field(0, ge=0, description="0 = unbounded, as the guide")
     executor_retry_after_s: int = Field(1, ge=1, description="Retry-After on a 503")
     process_pool_workers: int = Field(2, ge=1, le=256)
+    process_pool_prewarm: bool = Field(
+        False, description="start every pool process at start-up, not on first use"
+    )
 
     middleware: MiddlewareMode = MiddlewareMode.NONE
     middleware_workload: Workload = Workload.SLEEP

@@ -119,6 +119,10 @@ class TargetProcess:
                     )
                 time.sleep(0.05)
 
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

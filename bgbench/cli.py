@@ -1,0 +1,61 @@
+"""The `bgbench` command: `sweep` runs a matrix of load tests, `report` turns a run into a
+page people decide from, `compare` sets two runs side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loadtests.sweep import definition
+from loadtests.sweep.runner import EXIT_INTERRUPTED, run_sweep
+
+EXIT_USAGE = 2
+SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+
+
+def _default_sweep() -> Path:
+    local = Path("sweeps/quick.toml")
+    return local if local.exists() else SWEEPS_DIR / "quick.toml"
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    try:
+        sweep = definition.load(args.sweep or _default_sweep())
+    except definition.SweepError as exc:
+        print(f"bgbench sweep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dry_run:
+        for index, cell in enumerate(sweep.cells):
+            print(cell.label(index))
+        for skipped in sweep.skipped:
+            print(f"skipped: {skipped.what}: {skipped.reason}")
+        return 0
+    code, run_dir = run_sweep(sweep, args.out, load_workers=args.load_workers)
+    if code == EXIT_INTERRUPTED:
+        print(f"interrupted: the cells run so far are in {run_dir}", file=sys.stderr)
+        return code
+    print(f"results: {run_dir}")
+    return code
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="bgbench", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    sweep = commands.add_parser("sweep", help="run a sweep definition (default: sweeps/quick.toml)")
+    sweep.add_argument("sweep", nargs="?", type=Path, help="a sweep TOML file")
+    sweep.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    sweep.add_argument("--load-workers", type=int, help="Locust processes per cell (--processes)")
+    sweep.add_argument("--dry-run", action="store_true", help="validate and list the cells only")
+    sweep.set_defaults(handler=_sweep)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The results format's version and file names: one place for the writer (the sweep) and the
+readers (report, compare). docs/results-format.md describes the contents."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+MANIFEST = "manifest.json"
+CELLS_DIR = "cells"
+CELL = "cell.json"
+HISTOGRAMS = "histograms.json"
+TIMESERIES = "timeseries.csv"
+SERVER_FINAL = "server_final.json"
+SERVER_LOG = "server.log"
+LOCUST_LOG = "locust.log"
+LOCUST_CSV_PREFIX = "locust"
+
+TIMESERIES_COLUMNS = (
+    "t_s",
+    "offered_rps",
+    "achieved_rps",
+    "failures",
+    "dropped",
+    "p50_us",
+    "p99_us",
+    "p99_corrected_us",
+    "tasks_completed",
+    "completion_lag_p50_us",
+    "completion_lag_p99_us",
+    "backlog",
+    "executor_queue_depth",
+    "threadpool_tokens_in_use",
+    "event_loop_lag_p99_us",
+)

@@ -1,0 +1,188 @@
+"""One cell: a fresh target app, Locust against it, the app sampled every second, the drain
+awaited, both processes stopped by pid, and every file written — even when it breaks."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bgbench import schema
+from loadtests.sweep import cell_results, results
+from loadtests.sweep.catalog import STRATEGIES
+from loadtests.sweep.definition import CellSpec
+from loadtests.sweep.locust_process import LocustProcess, read_stats
+from loadtests.sweep.machine import Pinning
+from loadtests.sweep.sampler import Sampler
+from loadtests.sweep.target import TargetError, TargetProcess
+
+CLIENT_JSON = "client.json"
+SERVER_METRICS = "server_metrics.json"
+_POLL_S = 0.2
+# Once the load stops, wait this long past the app's drain timeout for it to exit by itself.
+_STOP_MARGIN_S = 30.0
+
+
+def target_env(spec: CellSpec, cell_dir: Path, data_dir: Path) -> dict[str, str]:
+    strategy = STRATEGIES[spec.strategy]
+    env = {
+        "BGBENCH_DATA_DIR": str(data_dir),
+        "BGBENCH_FINAL_METRICS_PATH": str(cell_dir / schema.SERVER_FINAL),
+        "BGBENCH_DRAIN_TIMEOUT_S": f"{spec.drain_timeout_s:g}",
+        "BGBENCH_THREADPOOL_TOKENS": str(spec.threadpool_tokens),
+        "BGBENCH_EXECUTOR_QUEUE_LIMIT": str(spec.queue_limit),
+        "BGBENCH_UPLOAD_KEEP_FILES": "false",
+        **strategy.env,
+    }
+    if strategy.workers_env and spec.workers is not None:
+        env[strategy.workers_env] = str(spec.workers)
+    if spec.strategy.startswith("middleware_"):
+        env["BGBENCH_MIDDLEWARE_WORKLOAD"] = spec.workload
+        env["BGBENCH_MIDDLEWARE_MS"] = f"{spec.ms:g}"
+    return env
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def _snapshot(url: str) -> dict[str, Any] | None:
+    try:
+        response = httpx.get(f"{url}/metrics", timeout=5.0)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    return data
+
+
+class CellRun:
+    def __init__(self, spec: CellSpec, index: int, cell_dir: Path, pinning: Pinning) -> None:
+        self.spec, self.index, self.cell_dir, self.pinning = spec, index, cell_dir, pinning
+        self.failure: str | None = None
+        self.snapshot: dict[str, Any] | None = None
+
+    def run(self) -> dict[str, Any]:
+        """Run the cell and write its files; returns cell.json. Ctrl-C stops the processes,
+        writes what was gathered (the cell marked failed), then propagates."""
+        self.cell_dir.mkdir(parents=True)
+        started_at = results.utc_now()
+        samples: list[Any] = []
+        with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
+            target = TargetProcess(
+                target_env(self.spec, self.cell_dir, Path(data_dir)),
+                log_path=self.cell_dir / schema.SERVER_LOG,
+                cpus=self.pinning.server_cpus if self.pinning.pinned else None,
+                # Bound the shutdown: uvicorn cancels request cycles (and the background tasks
+                # in them) after this, and the lifespan's drain gets as long again.
+                extra_args=[
+                    "--timeout-graceful-shutdown",
+                    str(math.ceil(self.spec.drain_timeout_s)),
+                ],
+            )
+            try:
+                samples = self._drive(target)
+            except KeyboardInterrupt:
+                self.failure = "interrupted by the user (Ctrl-C)"
+                self._stop(target)
+                self._write(started_at, samples)
+                raise
+            self._stop(target)
+        return self._write(started_at, samples)
+
+    def _drive(self, target: TargetProcess) -> list[Any]:
+        try:
+            target.start()
+        except TargetError as exc:
+            self.failure = f"the target app did not start: {exc}"
+            return []
+        locust = LocustProcess(self.spec, target.url, self.cell_dir)
+        sampler = Sampler(
+            target.url,
+            server_pid=lambda: target.pid if target.alive() else None,
+            loadgen_pid=lambda: locust.pid,
+        )
+        sampler.start()
+        try:
+            locust.start()
+            self._wait_for_load(target, locust)
+            if self.failure is None:
+                self._wait_for_drain(target, sampler)
+                self.snapshot = _snapshot(target.url)
+        finally:
+            locust.stop()
+            sampler.stop()
+        return sampler.samples
+
+    def _wait_for_load(self, target: TargetProcess, locust: LocustProcess) -> None:
+        deadline = time.monotonic() + locust.timeout_s
+        while locust.poll() is None:
+            if not target.alive():
+                self.failure = f"the target app died during the load (exit code {target.exit_code})"
+                return
+            if time.monotonic() > deadline:
+                self.failure = f"Locust did not finish within {locust.timeout_s:g} s"
+                return
+            time.sleep(_POLL_S)
+        code = locust.poll()
+        if code not in (0, 1):  # 1: some requests failed, which the results record
+            self.failure = f"Locust exited with code {code}; see {schema.LOCUST_LOG}"
+
+    def _wait_for_drain(self, target: TargetProcess, sampler: Sampler) -> None:
+        """After the load: keep sampling until the app has no task in flight (its backlog
+        drains into the time series), or the cell's drain timeout passes."""
+        deadline = time.monotonic() + self.spec.drain_timeout_s
+        seen = len(sampler.samples)
+        while time.monotonic() < deadline and target.alive():
+            time.sleep(_POLL_S)
+            if len(sampler.samples) > seen:
+                seen = len(sampler.samples)
+                window = sampler.samples[-1].window
+                if window is not None and window["gauges"]["in_flight"] == 0:
+                    return
+
+    def _stop(self, target: TargetProcess) -> None:
+        if target.process is None:
+            return
+        died = not target.alive()
+        target.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
+        if died and self.failure is None:
+            self.failure = f"the target app died (exit code {target.exit_code})"
+
+    def _write(self, started_at: str, samples: list[Any]) -> dict[str, Any]:
+        client = _read_json(self.cell_dir / CLIENT_JSON)
+        final = _read_json(self.cell_dir / schema.SERVER_FINAL)
+        if self.snapshot is not None:
+            results.write_json(self.cell_dir / SERVER_METRICS, self.snapshot)
+        outcome = cell_results.CellOutcome(
+            spec=self.spec,
+            cell_id=self.cell_dir.name,
+            index=self.index,
+            started_at=started_at,
+            finished_at=results.utc_now(),
+            client=client,
+            samples=samples,
+            final=final,
+            snapshot=self.snapshot,
+            locust=read_stats(self.cell_dir),
+            failure=self.failure,
+            pinning={
+                "server_cpus": self.pinning.server_cpus if self.pinning.pinned else None,
+                "loadgen_cpus": self.pinning.loadgen_cpus if self.pinning.pinned else None,
+            },
+            load_processes=self.spec.load_workers,
+        )
+        cell, histograms, rows = cell_results.build(outcome)
+        results.write_json(self.cell_dir / schema.HISTOGRAMS, histograms)
+        results.write_csv(self.cell_dir / schema.TIMESERIES, schema.TIMESERIES_COLUMNS, rows)
+        results.write_json(self.cell_dir / schema.CELL, cell)
+        return cell

@@ -1,0 +1,144 @@
+"""Locust as a child process: headless, bounded in time, pinned, its files in the cell."""
+
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import loadtests
+from bgbench import schema
+from loadtests.sweep.catalog import STRATEGIES, scenario_and_route
+from loadtests.sweep.definition import CellSpec
+
+SCENARIO_DIR = Path(loadtests.__file__).resolve().parent
+# Beyond --run-time: Locust's start-up, its --stop-timeout and writing its files.
+_GRACE_S = 60.0
+STOP_TIMEOUT_S = 5
+
+
+def scenario_file(spec: CellSpec) -> Path:
+    scenario, _ = scenario_and_route(STRATEGIES[spec.strategy], spec.workload)
+    return SCENARIO_DIR / f"{scenario}.py"
+
+
+def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
+    run_time_s = math.ceil(spec.warmup_s + spec.duration_s)
+    users = spec.users if spec.model == "closed" and spec.users else spec.load_workers
+    args = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(scenario_file(spec)),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(users),
+        "--run-time",
+        f"{run_time_s}s",
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--csv",
+        str(cell_dir / schema.LOCUST_CSV_PREFIX),
+        "--csv-full-history",
+        "--only-summary",
+        "--bgbench-out",
+        str(cell_dir),
+        "--warmup-s",
+        f"{spec.warmup_s:g}",
+        "--max-in-flight",
+        str(spec.max_in_flight),
+        "--arrival",
+        spec.arrival,
+        "--rate",
+        f"{spec.rate:g}" if spec.model == "open" and spec.rate else "0",
+        "--probe-rate",
+        f"{spec.probe_rate:g}",
+    ]
+    if spec.workload in ("sleep", "cpu", "db", "http"):
+        args += ["--workload", spec.workload, "--ms", f"{spec.ms:g}"]
+    if spec.strategy in ("chained", "failing", "failing_guarded"):
+        args += ["--tasks", str(spec.tasks), "--fail-at", str(spec.fail_at)]
+    if spec.strategy == "executor":
+        args += ["--priority", spec.priority]
+    if spec.workload == "upload":
+        args += ["--upload-bytes", str(spec.upload_bytes)]
+    if spec.load_workers > 1:
+        args += ["--processes", str(spec.load_workers)]
+    args += list(STRATEGIES[spec.strategy].locust_args)
+    return args
+
+
+class LocustProcess:
+    """Started from the sweep, whose own CPU affinity (the load generator's cores) it inherits."""
+
+    def __init__(self, spec: CellSpec, host: str, cell_dir: Path) -> None:
+        self.args = command(spec, host, cell_dir)
+        self.cell_dir = cell_dir
+        self.timeout_s = math.ceil(spec.warmup_s + spec.duration_s) + _GRACE_S
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> None:
+        with (self.cell_dir / schema.LOCUST_LOG).open("ab") as log:
+            self.process = subprocess.Popen(
+                self.args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.cell_dir,
+                # Its own session: Ctrl-C reaches the sweep only, which then stops Locust
+                # with SIGTERM so it still writes its results.
+                start_new_session=True,
+            )
+
+    def poll(self) -> int | None:
+        assert self.process is not None
+        return self.process.poll()
+
+    def wait(self, timeout_s: float) -> int | None:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        """SIGTERM (Locust stops its users and writes its files), SIGKILL if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        if self.wait(STOP_TIMEOUT_S + 10) is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def read_stats(cell_dir: Path) -> dict[str, Any] | None:
+    """Locust's own numbers, from the Aggregated row of its stats CSV (warm-up included)."""
+    path = cell_dir / f"{schema.LOCUST_CSV_PREFIX}_stats.csv"
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError:
+        return None
+    for row in rows:
+        if row.get("Name") == "Aggregated":
+            return {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 2),
+                "median_ms": float(row["Median Response Time"]),
+                "p99_ms": float(row["99%"]) if row.get("99%") not in (None, "N/A") else None,
+            }
+    return None

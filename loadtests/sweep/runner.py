@@ -1,0 +1,101 @@
+"""`bgbench sweep`: validate the whole sweep, then run its cells one after another into a new
+results directory, and say where the results are.
+
+A cell that breaks is recorded as failed and the sweep goes on; Ctrl-C (or SIGTERM) stops
+the running cell's processes, records what it had, and leaves a valid run marked
+"interrupted".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bgbench import schema
+from loadtests.sweep import machine, results
+from loadtests.sweep.cell_runner import CellRun
+from loadtests.sweep.definition import CellSpec, Sweep
+from loadtests.sweep.progress import SweepProgress, estimate_s
+
+EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the sweep the way Ctrl-C does: cleanly, with a partial run on disk."""
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _describe(cell: dict[str, Any]) -> str:
+    mark = {"ok": "[green]ok[/]", "invalid": "[yellow]invalid[/]"}.get(
+        cell["status"], "[red]failed[/]"
+    )
+    parts = [f"{cell['cell_id']:<48} {mark}"]
+    client = cell.get("client")
+    if client:
+        latency = client["latency_us"]
+        offered = client.get("offered_rps")
+        rate = f"{client['achieved_rps']:g}" + (f"/{offered:g}" if offered else "")
+        parts.append(
+            f"{rate} req/s  p50 {latency['p50'] / 1000:.1f} ms  p99 {latency['p99'] / 1000:.1f} ms"
+        )
+    if cell.get("flags"):
+        parts.append("[yellow]" + ",".join(cell["flags"]) + "[/]")
+    if cell.get("reason"):
+        parts.append(f"— {cell['reason']}")
+    return "  ".join(parts)
+
+
+def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tuple[int, Path]:
+    cells: list[CellSpec] = [
+        replace(cell, load_workers=load_workers) if load_workers else cell for cell in sweep.cells
+    ]
+    pinning = machine.plan_pinning()
+    if pinning.pinned:
+        # The sweep and the Locust processes it starts share the load generator's cores.
+        os.sched_setaffinity(0, pinning.loadgen_cpus)
+    run_id, run_dir = results.new_run_dir(out, sweep.name)
+    manifest = results.Manifest(
+        run_dir,
+        {
+            "run_id": run_id,
+            "git": machine.git(),
+            "machine": machine.machine(),
+            "versions": machine.versions(),
+            "pinning": pinning.as_json(),
+            "sweep": {**sweep.as_json(), "load_workers": load_workers},
+            "skipped": [{"strategy": s.what, "reason": s.reason} for s in sweep.skipped],
+        },
+    )
+    estimates = [estimate_s(c.duration_s, c.warmup_s) for c in cells]
+    interrupted = False
+    with _sigterm_as_interrupt(), SweepProgress(len(cells)) as progress:
+        progress.console.print(f"results: {run_dir}  ({pinning.note})")
+        for index, spec in enumerate(cells):
+            cell_id = spec.label(index)
+            progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
+            try:
+                cell = CellRun(spec, index, run_dir / schema.CELLS_DIR / cell_id, pinning).run()
+            except KeyboardInterrupt:
+                manifest.add_cell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
+                interrupted = True
+                break
+            manifest.add_cell(cell_id, cell["status"], cell["reason"])
+            progress.cell_finished(_describe(cell))
+    status = manifest.finish(interrupted)
+    code = {"complete": EXIT_COMPLETE, "partial": EXIT_PARTIAL}.get(status, EXIT_INTERRUPTED)
+    return code, run_dir
