@@ -60,7 +60,8 @@ class CellSpec:
     def label(self, index: int) -> str:
         workers = "na" if self.workers is None else str(self.workers)
         load = f"r{self.rate:g}" if self.model == "open" else f"closed{self.users}"
-        label = f"{index:03d}-{self.strategy}-{self.workload}-w{workers}-{load}"
+        work = self.workload if self.strategy == "none" else f"{self.workload}{self.ms:g}ms"
+        label = f"{index:03d}-{self.strategy}-{work}-w{workers}-{load}"
         return label if self.repeat == 1 else f"{label}-x{self.repeat}"
 
     def params(self) -> dict[str, Any]:

@@ -1,0 +1,186 @@
+"""`bgbench sweep` as a user runs it: a real sweep, a target killed mid-cell, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from bgbench import hdr, schema
+
+pytestmark = pytest.mark.slow
+
+TINY = """
+name = "tiny"
+[defaults]
+duration_s = {duration}
+warmup_s = 1
+rate = 20
+ms = 20
+probe_rate = 2
+drain_timeout_s = 5
+[[matrix]]
+strategy = ["none", "executor"]
+workers = 1
+"""
+
+
+def write_sweep(tmp_path: Path, duration: float) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.format(duration=duration))
+    return path
+
+
+def start_sweep(sweep: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def the_run(out: Path) -> Path:
+    (run_dir,) = out.iterdir()
+    return run_dir
+
+
+def read(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def wait_for(condition: Any, timeout_s: float = 60) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the sweep never got there")
+
+
+def server_pid(cell_dir: Path) -> int | None:
+    try:
+        found = re.search(
+            r"Started server process \[(\d+)\]", (cell_dir / "server.log").read_text()
+        )
+    except OSError:
+        return None
+    return int(found.group(1)) if found else None
+
+
+def test_a_sweep_runs_end_to_end(tmp_path: Path) -> None:
+    sweep = start_sweep(write_sweep(tmp_path, 2), tmp_path / "results")
+    stdout, stderr = sweep.communicate(timeout=180)
+    assert sweep.returncode == 0, stderr
+    run_dir = the_run(tmp_path / "results")
+    assert f"results: {run_dir}" in stdout
+
+    manifest = read(run_dir / schema.MANIFEST)
+    assert manifest["schema_version"] == schema.SCHEMA_VERSION
+    assert manifest["status"] == "complete"
+    assert manifest["run_id"] == run_dir.name
+    assert manifest["sweep"]["name"] == "tiny"
+    assert manifest["versions"]["fastapi"]
+    assert manifest["machine"]["cores"] >= 1
+    assert [c["status"] for c in manifest["cells"]] == ["ok", "ok"]
+
+    for entry in manifest["cells"]:
+        cell_dir = run_dir / schema.CELLS_DIR / entry["cell_id"]
+        cell = read(cell_dir / schema.CELL)
+        assert cell["status"] == "ok"
+        assert cell["accounting"]["balanced"] is True
+        assert cell["accounting"]["source"] == "final"
+        assert cell["client"]["requests"] > 0
+        assert cell["client"]["probe"]["requests"] > 0
+        assert cell["loadgen"]["cpu_percent"] is not None
+        histograms = read(cell_dir / schema.HISTOGRAMS)
+        for tally in histograms["client"].values():
+            assert hdr.decode(tally["uncorrected"]).get_total_count() > 0
+        rows = (cell_dir / schema.TIMESERIES).read_text().splitlines()
+        assert rows[0].split(",") == list(schema.TIMESERIES_COLUMNS)
+        assert len(rows) >= 2
+        for name in (schema.SERVER_LOG, schema.LOCUST_LOG, "locust_stats.csv"):
+            assert (cell_dir / name).stat().st_size > 0
+
+    executor = read(run_dir / schema.CELLS_DIR / manifest["cells"][1]["cell_id"] / schema.CELL)
+    tasks = executor["server"]["tasks"]["executor/sleep"]
+    assert tasks["completed"] > 0
+    assert tasks["run_time_us"]["p50"] >= 19_000  # 20 ms of work, in microseconds
+    assert executor["accounting"]["enqueued"] == executor["accounting"]["completed"]
+
+
+def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    sweep = start_sweep(write_sweep(tmp_path, 6), out)
+    first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
+    pid = wait_for(lambda: server_pid(first_cell))
+    time.sleep(2)  # let the load begin
+    psutil.Process(pid).kill()
+    _, stderr = sweep.communicate(timeout=180)
+
+    assert sweep.returncode == 1, stderr
+    manifest = read(the_run(out) / schema.MANIFEST)
+    assert manifest["status"] == "partial"
+    assert [c["status"] for c in manifest["cells"]] == ["failed", "ok"]
+    dead = read(first_cell / schema.CELL)
+    assert "the target app died" in dead["reason"]
+    assert dead["accounting"]["source"] in {"windows", "last_snapshot"}
+    assert dead["client"] is not None  # what Locust measured before the death is kept
+
+
+def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    sweep = start_sweep(write_sweep(tmp_path, 20), out)
+    first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
+    wait_for(lambda: server_pid(first_cell))
+    wait_for((first_cell / schema.LOCUST_LOG).exists)
+    time.sleep(2)
+    children = psutil.Process(sweep.pid).children(recursive=True)
+    assert len(children) >= 2  # the target app and Locust
+    sweep.send_signal(signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=120)
+
+    assert sweep.returncode == 130
+    assert "interrupted" in stderr
+    run_dir = the_run(out)
+    manifest = read(run_dir / schema.MANIFEST)
+    assert manifest["status"] == "interrupted"
+    assert manifest["finished_at"] is not None
+    assert manifest["cells"] == [
+        {
+            "cell_id": first_cell.name,
+            "status": "failed",
+            "reason": "interrupted by the user (Ctrl-C)",
+        }
+    ]
+    cell = read(first_cell / schema.CELL)
+    assert cell["status"] == "failed"
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], [p.pid for p in alive]
+    assert not list(run_dir.rglob("*.partial"))
+
+
+def test_a_bad_sweep_file_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[[matrix]]\nstrategy = "teleport"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "bgbench", "sweep", str(bad), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "strategy = 'teleport' must be one of" in result.stderr
+    assert not (tmp_path / "r").exists()
