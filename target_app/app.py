@@ -10,7 +10,15 @@ from target_app.lifespan import lifespan
 from target_app.middleware import asgi, guide
 from target_app.routes import basics, email, metrics, tasks, upload
 from target_app.settings import MiddlewareMode, Settings
-from target_app.strategies import background, chained, executor, failing, inline, process_pool
+from target_app.strategies import (
+    background,
+    chained,
+    executor,
+    failing,
+    inline,
+    process_pool,
+    queue,
+)
 
 DESCRIPTION = """
 Every common way of running work after a FastAPI response, instrumented on both clocks.
@@ -37,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _configure_logging()
     app = FastAPI(title="bgbench target app", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    for module in (basics, inline, background, chained, failing, executor, process_pool):
+    for module in (basics, inline, background, chained, failing, executor, process_pool, queue):
         app.include_router(module.router)
     for module in (email, upload, tasks, metrics):
         app.include_router(module.router)

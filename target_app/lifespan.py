@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -17,6 +18,9 @@ from target_app import metrics, shutdown
 from target_app.ledger import TaskLedger
 from target_app.mail import SmtpConfig
 from target_app.priority_executor import PriorityBoundedExecutor
+
+if TYPE_CHECKING:
+    from target_app.queue.dispatcher import QueueDispatcher
 from target_app.services.loop_monitor import LoopLagMonitor
 from target_app.services.smtp_server import EmbeddedSmtpServer
 from target_app.services.stub_api import StubApi
@@ -74,6 +78,20 @@ async def _database(settings: Settings, stack: AsyncExitStack) -> DbWork:
     return db
 
 
+async def _queue(
+    settings: Settings, api_url: str, ledger: TaskLedger, stack: AsyncExitStack
+) -> QueueDispatcher | None:
+    if not settings.queue_enabled:
+        return None
+    # Imported here: Celery loads only when the queue strategy is on.
+    from target_app.queue.dispatcher import QueueDispatcher  # noqa: PLC0415
+
+    dispatcher = QueueDispatcher(settings, api_url)
+    await dispatcher.start(ledger)
+    stack.push_async_callback(dispatcher.stop)
+    return dispatcher
+
+
 async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
     to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_tokens
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,9 +127,11 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
     loop_monitor = LoopLagMonitor(settings.loop_monitor_interval_s)
     loop_monitor.start()
     stack.push_async_callback(loop_monitor.stop)
+    ledger = TaskLedger(settings.ledger_retain)
     return AppState(
         settings=settings,
-        ledger=TaskLedger(settings.ledger_retain),
+        queue=await _queue(settings, api_url, ledger, stack),
+        ledger=ledger,
         executor=executor,
         process_pool=process_pool,
         work={

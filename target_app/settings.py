@@ -73,7 +73,13 @@ class Settings(BaseSettings):
     external_api_url: str | None = None  # None: an embedded stub API on loopback
     http_timeout_s: float = Field(30.0, gt=0)
 
+    # The queue strategy (Celery over Redis): off unless asked for, so that a machine without
+    # Redis runs everything else.
+    queue_enabled: bool = False
     broker_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = Field("bgbench", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    # A task whose worker dies unacknowledged is delivered again after this many seconds.
+    queue_visibility_timeout_s: int = Field(3600, ge=1)
 
     drain_timeout_s: float = Field(30.0, ge=0)
     final_metrics_path: Path | None = None  # where to write /metrics after the drain

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -18,6 +18,9 @@ from target_app.services.smtp_server import EmbeddedSmtpServer
 from target_app.settings import Settings, Workload
 from target_app.workloads import Work
 from target_app.workloads.cpu import CpuWork
+
+if TYPE_CHECKING:  # Celery is imported only when the queue strategy is on
+    from target_app.queue.dispatcher import QueueDispatcher
 
 
 @dataclass
@@ -31,6 +34,7 @@ class AppState:
     smtp: SmtpConfig
     smtp_server: EmbeddedSmtpServer | None
     loop_monitor: LoopLagMonitor
+    queue: QueueDispatcher | None = None
     started_at: float = field(default_factory=time.time)
     shutdown_report: dict[str, Any] | None = None
 

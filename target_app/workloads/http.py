@@ -7,6 +7,7 @@ import httpx
 
 class HttpWork:
     def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url = base_url
         self.url = base_url.rstrip("/") + "/delay"
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         self.client = httpx.Client(timeout=timeout_s, limits=limits)

@@ -107,7 +107,7 @@ def test_an_unguarded_failure_stops_the_rest_of_the_chain(client: httpx.Client) 
 def test_a_guarded_failure_is_logged_and_the_chain_goes_on(
     client: httpx.Client, default_target: TargetProcess
 ) -> None:
-    params = {"tasks": 3, "fail_at": 1, "guarded": "true"}
+    params = {"tasks": "3", "fail_at": "1", "guarded": "true"}
     response = client.get("/failing", params=params, headers=CLOSE)
     tasks = [wait_for_task(client, task_id) for task_id in response.json()["task_ids"]]
     assert [t["status"] for t in tasks] == ["failed", "done", "done"]
