@@ -51,6 +51,10 @@ STRATEGIES: dict[str, Strategy] = {
             workers_env="BGBENCH_PROCESS_POOL_WORKERS",
             env={"BGBENCH_PROCESS_POOL_PREWARM": "true"},
         ),
+        # The worker limit is the Celery worker's --concurrency (prefork processes).
+        Strategy(
+            "queue", "queue", "/queue", env={"BGBENCH_QUEUE_ENABLED": "true"}, needs_broker=True
+        ),
     )
 }
 

@@ -18,11 +18,13 @@ from loadtests.sweep.catalog import STRATEGIES
 from loadtests.sweep.definition import CellSpec
 from loadtests.sweep.locust_process import LocustProcess, read_stats
 from loadtests.sweep.machine import Pinning
+from loadtests.sweep.queue_workers import CeleryWorker, WorkerError, purge
 from loadtests.sweep.sampler import Sampler
 from loadtests.sweep.target import TargetError, TargetProcess
 
 CLIENT_JSON = "client.json"
 SERVER_METRICS = "server_metrics.json"
+WORKER_LOG = "worker.log"
 _POLL_S = 0.2
 # Once the load stops, wait this long past the app's drain timeout for it to exit by itself.
 _STOP_MARGIN_S = 30.0
@@ -66,10 +68,14 @@ def _snapshot(url: str) -> dict[str, Any] | None:
 
 
 class CellRun:
-    def __init__(self, spec: CellSpec, index: int, cell_dir: Path, pinning: Pinning) -> None:
+    def __init__(
+        self, spec: CellSpec, index: int, cell_dir: Path, pinning: Pinning, broker_url: str
+    ) -> None:
         self.spec, self.index, self.cell_dir, self.pinning = spec, index, cell_dir, pinning
+        self.broker_url = broker_url
         self.failure: str | None = None
         self.snapshot: dict[str, Any] | None = None
+        self.server_cpus = pinning.server_cpus if pinning.pinned else None
 
     def run(self) -> dict[str, Any]:
         """Run the cell and write its files; returns cell.json. Ctrl-C stops the processes,
@@ -78,10 +84,14 @@ class CellRun:
         started_at = results.utc_now()
         samples: list[Any] = []
         with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
+            env = target_env(self.spec, self.cell_dir, Path(data_dir))
+            worker = (
+                self._queue_worker(env) if STRATEGIES[self.spec.strategy].needs_broker else None
+            )
             target = TargetProcess(
-                target_env(self.spec, self.cell_dir, Path(data_dir)),
+                env,
                 log_path=self.cell_dir / schema.SERVER_LOG,
-                cpus=self.pinning.server_cpus if self.pinning.pinned else None,
+                cpus=self.server_cpus,
                 # Bound the shutdown: uvicorn cancels request cycles (and the background tasks
                 # in them) after this, and the lifespan's drain gets as long again.
                 extra_args=[
@@ -90,26 +100,36 @@ class CellRun:
                 ],
             )
             try:
-                samples = self._drive(target)
+                samples = self._drive(target, worker)
             except KeyboardInterrupt:
                 self.failure = "interrupted by the user (Ctrl-C)"
-                self._stop(target)
+                self._stop(target, worker, env)
                 self._write(started_at, samples)
                 raise
-            self._stop(target)
+            self._stop(target, worker, env)
         return self._write(started_at, samples)
 
-    def _drive(self, target: TargetProcess) -> list[Any]:
+    def _queue_worker(self, env: dict[str, str]) -> CeleryWorker:
+        env["BGBENCH_BROKER_URL"] = self.broker_url
+        # A queue of its own per cell: nothing one cell leaves behind reaches the next.
+        env["BGBENCH_QUEUE_NAME"] = f"bgbench-{self.cell_dir.parent.parent.name}-{self.index}"
+        return CeleryWorker(
+            env, self.spec.workers or 1, self.cell_dir / WORKER_LOG, cpus=self.server_cpus
+        )
+
+    def _drive(self, target: TargetProcess, worker: CeleryWorker | None) -> list[Any]:
         try:
             target.start()
-        except TargetError as exc:
-            self.failure = f"the target app did not start: {exc}"
+            if worker is not None:
+                worker.start()
+        except (TargetError, WorkerError) as exc:
+            self.failure = f"could not start: {exc}"
             return []
         locust = LocustProcess(self.spec, target.url, self.cell_dir)
         sampler = Sampler(
             target.url,
-            server_pid=lambda: target.pid if target.alive() else None,
-            loadgen_pid=lambda: locust.pid,
+            server_pids=lambda: [p for p in (target.live_pid, worker and worker.pid) if p],
+            loadgen_pids=lambda: [locust.pid] if locust.pid else [],
         )
         sampler.start()
         try:
@@ -150,13 +170,18 @@ class CellRun:
                 if window is not None and window["gauges"]["in_flight"] == 0:
                     return
 
-    def _stop(self, target: TargetProcess) -> None:
-        if target.process is None:
-            return
-        died = not target.alive()
-        target.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
-        if died and self.failure is None:
-            self.failure = f"the target app died (exit code {target.exit_code})"
+    def _stop(
+        self, target: TargetProcess, worker: CeleryWorker | None, env: dict[str, str]
+    ) -> None:
+        if target.process is not None:
+            died = not target.alive()
+            target.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
+            if died and self.failure is None:
+                self.failure = f"the target app died (exit code {target.exit_code})"
+        if worker is not None:
+            # After the app: its drain waited for the queued work the workers were finishing.
+            worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
+            purge(self.broker_url, env["BGBENCH_QUEUE_NAME"])
 
     def _write(self, started_at: str, samples: list[Any]) -> dict[str, Any]:
         client = _read_json(self.cell_dir / CLIENT_JSON)

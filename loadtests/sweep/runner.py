@@ -19,9 +19,11 @@ from typing import Any
 
 from bgbench import schema
 from loadtests.sweep import machine, results
+from loadtests.sweep.catalog import STRATEGIES
 from loadtests.sweep.cell_runner import CellRun
-from loadtests.sweep.definition import CellSpec, Sweep
+from loadtests.sweep.definition import CellSpec, Skipped, Sweep
 from loadtests.sweep.progress import SweepProgress, estimate_s
+from loadtests.sweep.queue_workers import DEFAULT_BROKER_URL, BrokerError, check_broker
 
 EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -60,10 +62,35 @@ def _describe(cell: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+class NothingToRun(RuntimeError):
+    pass
+
+
+def broker_url() -> str:
+    return os.environ.get("BGBENCH_BROKER_URL", DEFAULT_BROKER_URL)
+
+
+def runnable(sweep: Sweep, broker: str) -> tuple[list[CellSpec], list[Skipped]]:
+    """The cells this machine can run: without a broker, the queue strategy is left out
+    (and said to be), so that the rest of the sweep still runs."""
+    queued = [c for c in sweep.cells if STRATEGIES[c.strategy].needs_broker]
+    if not queued:
+        return sweep.cells, []
+    try:
+        check_broker(broker)
+    except BrokerError as exc:
+        rest = [c for c in sweep.cells if not STRATEGIES[c.strategy].needs_broker]
+        if not rest:
+            raise NothingToRun(str(exc)) from None
+        strategies = sorted({c.strategy for c in queued})
+        return rest, [Skipped(s, f"{len(queued)} cells skipped: {exc}") for s in strategies]
+    return sweep.cells, []
+
+
 def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tuple[int, Path]:
-    cells: list[CellSpec] = [
-        replace(cell, load_workers=load_workers) if load_workers else cell for cell in sweep.cells
-    ]
+    broker = broker_url()
+    cells, skipped = runnable(sweep, broker)
+    cells = [replace(cell, load_workers=load_workers) if load_workers else cell for cell in cells]
     pinning = machine.plan_pinning()
     if pinning.pinned:
         # The sweep and the Locust processes it starts share the load generator's cores.
@@ -78,18 +105,23 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
             "versions": machine.versions(),
             "pinning": pinning.as_json(),
             "sweep": {**sweep.as_json(), "load_workers": load_workers},
-            "skipped": [{"strategy": s.what, "reason": s.reason} for s in sweep.skipped],
+            "skipped": [
+                {"strategy": s.what, "reason": s.reason} for s in [*sweep.skipped, *skipped]
+            ],
         },
     )
     estimates = [estimate_s(c.duration_s, c.warmup_s) for c in cells]
     interrupted = False
     with _sigterm_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
+        for skip in skipped:
+            progress.console.print(f"[yellow]skipped {skip.what}[/]: {skip.reason}")
         for index, spec in enumerate(cells):
             cell_id = spec.label(index)
             progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
             try:
-                cell = CellRun(spec, index, run_dir / schema.CELLS_DIR / cell_id, pinning).run()
+                cell_dir = run_dir / schema.CELLS_DIR / cell_id
+                cell = CellRun(spec, index, cell_dir, pinning, broker).run()
             except KeyboardInterrupt:
                 manifest.add_cell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
                 interrupted = True

@@ -18,13 +18,16 @@ import httpx
 import psutil
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time of a process and all its descendants (pool processes, Locust workers)."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time of processes and all their descendants (pool processes, Celery's children,
+    Locust workers)."""
+    processes: list[psutil.Process] = []
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            processes += [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
     total = 0.0
     for process in processes:
         try:
@@ -36,17 +39,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """Percent of one core used by a process tree between two readings."""
+    """Percent of one core used by some process trees between two readings."""
 
-    def __init__(self, pid_of: Callable[[], int | None]) -> None:
-        self._pid_of = pid_of
+    def __init__(self, pids_of: Callable[[], list[int]]) -> None:
+        self._pids_of = pids_of
         self._last: tuple[float, float] | None = None
 
     def read(self) -> float | None:
-        pid = self._pid_of()
-        if pid is None:
+        pids = self._pids_of()
+        if not pids:
             return None
-        now, used = time.monotonic(), _cpu_seconds(pid)
+        now, used = time.monotonic(), _cpu_seconds(pids)
         last, self._last = self._last, (now, used)
         if last is None or now <= last[0]:
             return None
@@ -64,16 +67,16 @@ class Sample:
 @dataclass
 class Sampler:
     url: str
-    server_pid: Callable[[], int | None]
-    loadgen_pid: Callable[[], int | None]
+    server_pids: Callable[[], list[int]]
+    loadgen_pids: Callable[[], list[int]]
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bgbench-sampler", daemon=True)
-        self._server_cpu = CpuMeter(self.server_pid)
-        self._loadgen_cpu = CpuMeter(self.loadgen_pid)
+        self._server_cpu = CpuMeter(self.server_pids)
+        self._loadgen_cpu = CpuMeter(self.loadgen_pids)
         self._client = httpx.Client(timeout=5.0)
 
     def start(self) -> None:

@@ -120,6 +120,10 @@ class TargetProcess:
                 time.sleep(0.05)
 
     @property
+    def live_pid(self) -> int | None:
+        return self.process.pid if self.alive() and self.process is not None else None
+
+    @property
     def exit_code(self) -> int | None:
         return self.process.poll() if self.process is not None else None
 

@@ -1,0 +1,18 @@
+"""An external queue: Celery over Redis. The request only publishes; worker processes run the
+work (start them: celery -A target_app.queue.worker worker; the app needs
+BGBENCH_QUEUE_ENABLED=true). A 503 means the queue is off or its broker unreachable."""
+
+from __future__ import annotations
+
+from locust import run_single_user
+
+from loadtests.support.dispatch import DispatchUser
+
+
+class Queue(DispatchUser):
+    path = "/queue"
+    strategy = "queue"
+
+
+if __name__ == "__main__":
+    run_single_user(Queue)
