@@ -53,13 +53,18 @@ STRATEGIES: dict[str, Strategy] = {
         ),
         # The worker limit is the Celery worker's --concurrency (prefork processes).
         Strategy(
-            "queue", "queue", "/queue", env={"BGBENCH_QUEUE_ENABLED": "true"}, needs_broker=True
+            "queue",
+            "celery_queue",
+            "/queue",
+            env={"BGBENCH_QUEUE_ENABLED": "true"},
+            needs_broker=True,
         ),
     )
 }
 
 # Workloads with a route of their own replace the strategy's scenario.
-ROUTE_SCENARIOS = {"email": ("email", "/send-email"), "upload": ("upload", "/upload-file")}
+# (Not "email.py": a locustfile named after a stdlib module hides it from Locust's imports.)
+ROUTE_SCENARIOS = {"email": ("send_email", "/send-email"), "upload": ("upload", "/upload-file")}
 
 
 def scenario_and_route(strategy: Strategy, workload: str) -> tuple[str, str]:

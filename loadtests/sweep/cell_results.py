@@ -100,6 +100,10 @@ def client_summary(client: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
         "requests": count,
         "failures": sum(int(requests[n]["failures"]) for n in main),
         "dropped": int(client.get("dropped", 0)),
+        # Sent but unanswered when the load stopped: the percentiles leave them out.
+        "unfinished": int(client.get("unfinished", 0)),
+        # Locust workers whose last report never reached the master.
+        "incomplete_workers": len(client.get("incomplete", [])),
         "offered_rps": client.get("offered_rps"),
         "achieved_rps": round(count / measured_s, 2),
         "duration_s": round(measured_s, 3),
@@ -291,6 +295,10 @@ def judge(cell: dict[str, Any], failure: str | None) -> tuple[str, str | None, l
             flags.append("errors")
         if client["dropped"]:
             flags.append("dropped")
+        if client["unfinished"]:
+            flags.append("unfinished")
+        if client["incomplete_workers"]:
+            flags.append("incomplete")
     shutdown = (cell["server"] or {}).get("shutdown")
     if shutdown and not shutdown.get("drained", True):
         flags.append("drain_timeout")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import json
 import math
 import signal
 import subprocess
@@ -45,10 +45,14 @@ def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
         "--run-time",
         f"{run_time_s}s",
         "--stop-timeout",
-        str(STOP_TIMEOUT_S),
+        # A headless master waits only 0.5 s for its workers' last reports: with several
+        # processes, requests still out at the end are counted as unfinished instead.
+        str(STOP_TIMEOUT_S if spec.load_workers == 1 else 0),
         "--csv",
         str(cell_dir / schema.LOCUST_CSV_PREFIX),
         "--csv-full-history",
+        "--json-file",
+        str(cell_dir / schema.LOCUST_CSV_PREFIX),
         "--only-summary",
         "--bgbench-out",
         str(cell_dir),
@@ -124,21 +128,39 @@ class LocustProcess:
             self.process.wait()
 
 
-def read_stats(cell_dir: Path) -> dict[str, Any] | None:
-    """Locust's own numbers, from the Aggregated row of its stats CSV (warm-up included)."""
-    path = cell_dir / f"{schema.LOCUST_CSV_PREFIX}_stats.csv"
-    try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError:
+def _percentile(times: dict[float, int], total: int, fraction: float) -> float | None:
+    """Locust's way: the smallest recorded (rounded) time with `fraction` of requests at or
+    below it."""
+    if total == 0:
         return None
-    for row in rows:
-        if row.get("Name") == "Aggregated":
-            return {
-                "requests": int(row["Request Count"]),
-                "failures": int(row["Failure Count"]),
-                "rps": round(float(row["Requests/s"]), 2),
-                "median_ms": float(row["Median Response Time"]),
-                "p99_ms": float(row["99%"]) if row.get("99%") not in (None, "N/A") else None,
-            }
-    return None
+    seen = 0
+    for value in sorted(times):
+        seen += times[value]
+        if seen >= fraction * total:
+            return value
+    return max(times)
+
+
+def read_stats(cell_dir: Path) -> dict[str, Any] | None:
+    """Locust's own final numbers (warm-up and probe included), for cross-checking ours.
+
+    From its --json-file, written once at the very end: the stats CSV is only rewritten once
+    a second, so it can miss the last requests."""
+    try:
+        entries = json.loads((cell_dir / f"{schema.LOCUST_CSV_PREFIX}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    times: dict[float, int] = {}
+    for entry in entries:
+        for value, count in entry["response_times"].items():
+            times[float(value)] = times.get(float(value), 0) + count
+    requests = sum(int(entry["num_requests"]) for entry in entries)
+    first = min((entry["start_time"] for entry in entries), default=0.0)
+    last = max((entry["last_request_timestamp"] or 0.0 for entry in entries), default=0.0)
+    return {
+        "requests": requests,
+        "failures": sum(int(entry["num_failures"]) for entry in entries),
+        "rps": round(requests / (last - first), 2) if last > first else None,
+        "median_ms": _percentile(times, requests, 0.5),
+        "p99_ms": _percentile(times, requests, 0.99),
+    }

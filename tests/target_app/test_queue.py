@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,5 +92,5 @@ def test_the_queue_route_says_how_to_turn_it_on(default_target: TargetProcess) -
 def test_an_unreachable_broker_stops_start_up_with_its_url(start_target: StartTarget) -> None:
     from loadtests.sweep.target import TargetError
 
-    with pytest.raises(TargetError, match="needs its broker at redis://127.0.0.1:1/0"):
+    with pytest.raises(TargetError, match=re.escape("needs its broker at redis://127.0.0.1:1/0")):
         start_target(queue_enabled="true", broker_url="redis://127.0.0.1:1/0")

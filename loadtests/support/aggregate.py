@@ -1,0 +1,48 @@
+"""The sum of the snapshots of one test run, from one process or from many workers.
+
+Per request name the tallies are kept decoded (few names, added to often). Per second they
+are kept encoded, because a long run has thousands of seconds and a decoded HDR histogram
+takes ~190 kB; a second that two snapshots share (several workers, or a late answer) is
+decoded, added and encoded again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from loadtests.support.recording import WARMUP_KEYS, Snapshot
+from loadtests.support.tally import Tally, TallyWire, merge_wire
+
+
+@dataclass(slots=True)
+class Aggregate:
+    run: float
+    names: dict[str, Tally] = field(default_factory=dict)
+    probes: set[str] = field(default_factory=set)
+    seconds: dict[int, TallyWire] = field(default_factory=dict)
+    warmup: Counter[str] = field(default_factory=Counter)
+    sources: set[str] = field(default_factory=set)  # the processes heard from
+
+    def absorb(self, snapshot: Snapshot, source: str) -> bool:
+        """Add a snapshot of this run; False (and nothing added) for one of another run."""
+        if snapshot["run"] != self.run:
+            return False
+        self.sources.add(source)
+        for name, entry in snapshot["names"].items():
+            self.names.setdefault(name, Tally()).add(Tally.from_wire(entry["tally"]))
+            if entry["probe"]:
+                self.probes.add(name)
+        for second, wire in snapshot["seconds"]:
+            known = self.seconds.get(second)
+            self.seconds[second] = wire if known is None else merge_wire([known, wire])
+        self.warmup.update({key: snapshot["warmup"][key] for key in WARMUP_KEYS})
+        return True
+
+    def measured(self) -> Tally:
+        """All requests of the measured phase but the probe's, added up."""
+        total = Tally()
+        for name, tally in self.names.items():
+            if name not in self.probes:
+                total.add(tally)
+        return total

@@ -1,0 +1,116 @@
+"""Every response into HDR histograms, per request name and per second, at full resolution.
+
+A `Recorder` lives in each load-generating process. It keeps a `Tally` per (second, name),
+the second being the epoch second in which the request was meant to be sent (open model) or
+was sent (closed model), and hands them over with `drain()` as a `Snapshot`: per name, per
+second (probe requests left out) and the warm-up counts. Draining empties the recorder, so a
+snapshot holds each response exactly once: shipping snapshots from workers to the master
+(every few seconds, and a last one when they stop) and adding them up loses nothing.
+
+Requests meant to start before `measure_from` (the warm-up) are only counted, under `warmup`,
+so that the counts still add up to Locust's own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import ClassVar, TypedDict
+
+from loadtests.support.tally import Tally, TallyWire
+
+PROBE_NAME = "probe/baseline-sync"
+WARMUP_KEYS = ("count", "failures", "dropped", "unfinished")
+
+
+class NameWire(TypedDict):
+    probe: bool
+    tally: TallyWire
+
+
+class Snapshot(TypedDict):
+    """A recorder's content, ready for msgpack (worker -> master) or JSON."""
+
+    run: float  # the started_at of the test run it belongs to
+    names: dict[str, NameWire]
+    seconds: list[tuple[int, TallyWire]]  # probe requests left out
+    warmup: dict[str, int]  # count, failures, dropped, unfinished
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What a user tells the recorder about a request, in the request's Locust `context`."""
+
+    KEY: ClassVar[str] = "bgbench"
+    at: float  # epoch seconds: when it was meant to be sent, or was sent if not scheduled
+    lag_s: float | None  # how late it was sent; None: not scheduled (closed model)
+    probe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One answered request, as the request event reports it."""
+
+    name: str
+    at: float  # epoch seconds: intended send time, or actual send time if unscheduled
+    uncorrected_us: float
+    corrected_us: float | None
+    failed: bool
+    status: int
+    probe: bool
+
+
+class Recorder:
+    def __init__(self, run: float, measure_from: float) -> None:
+        self.run = run
+        self.measure_from = measure_from
+        self._tallies: defaultdict[tuple[int, str], Tally] = defaultdict(Tally)
+        self._probes: set[str] = set()
+        self._warmup: Counter[str] = Counter()
+
+    def _tally(self, name: str, at: float, probe: bool) -> Tally:
+        if probe:
+            self._probes.add(name)
+        return self._tallies[int(at), name]
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.at < self.measure_from:
+            self._warmup.update(count=1, failures=outcome.failed)
+            return
+        self._tally(outcome.name, outcome.at, outcome.probe).record(
+            outcome.uncorrected_us,
+            outcome.corrected_us,
+            failed=outcome.failed,
+            status=outcome.status,
+        )
+
+    def drop(self, name: str, at: float, *, probe: bool) -> None:
+        if at < self.measure_from:
+            self._warmup["dropped"] += 1
+        else:
+            self._tally(name, at, probe).drop()
+
+    def unfinish(self, name: str, at: float, *, probe: bool, scheduled: bool) -> None:
+        if at < self.measure_from:
+            self._warmup["unfinished"] += 1
+        else:
+            self._tally(name, at, probe).unfinish(scheduled=scheduled)
+
+    def drain(self) -> Snapshot:
+        tallies, self._tallies = self._tallies, defaultdict(Tally)
+        warmup, self._warmup = self._warmup, Counter()
+        names: defaultdict[str, Tally] = defaultdict(Tally)
+        seconds: defaultdict[int, Tally] = defaultdict(Tally)
+        for (second, name), tally in tallies.items():
+            names[name].add(tally)
+            if name not in self._probes:
+                seconds[second].add(tally)
+        return {
+            "run": self.run,
+            "names": {
+                name: {"probe": name in self._probes, "tally": tally.to_wire()}
+                for name, tally in names.items()
+            },
+            "seconds": [(second, tally.to_wire()) for second, tally in sorted(seconds.items())],
+            "warmup": {key: warmup[key] for key in WARMUP_KEYS},
+        }

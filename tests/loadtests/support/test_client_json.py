@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bgbench.hdr import decode, summarize
+from loadtests.support import client_json
+from loadtests.support.aggregate import Aggregate
+from loadtests.support.client_json import RunInfo
+from loadtests.support.options import Arrival, ScenarioOptions
+from loadtests.support.recording import PROBE_NAME, Outcome, Recorder
+
+RUN = 1_700_000_000.0
+
+
+def aggregate_of(options: ScenarioOptions, lag_s: float | None) -> Aggregate:
+    run = RunInfo(RUN, users=2, options=options)
+    recorder = Recorder(RUN, run.measure_from)
+    for i in range(100):
+        at = RUN + i * 0.05  # 5 s, the first second of warm-up
+        corrected = None if lag_s is None else 1_000 + i + lag_s * 1e6
+        recorder.record(Outcome("main", at, 1_000 + i, corrected, False, 200, False))
+        recorder.record(Outcome(PROBE_NAME, at, 300, corrected, False, 200, True))
+    if lag_s is not None:  # only scheduled requests can be dropped
+        recorder.drop("main", RUN + 4.5, probe=False)
+    aggregate = Aggregate(RUN)
+    aggregate.absorb(recorder.drain(), "local")
+    return aggregate
+
+
+def test_the_document_of_an_open_model_run() -> None:
+    options = ScenarioOptions(rate=20.0, arrival=Arrival.POISSON, warmup_s=1.0, probe_rate=2.0)
+    run = RunInfo(RUN, users=2, options=options)
+    doc = client_json.document(
+        aggregate_of(options, lag_s=0.001),
+        run,
+        stopped_at=RUN + 5.0,
+        scenario="loadtests/background.py",
+        host="http://127.0.0.1:1",
+        incomplete=[],
+    )
+    assert doc["schema_version"] == 1
+    assert (doc["model"], doc["offered_rps"], doc["arrival"], doc["probe_rps"]) == (
+        "open",
+        20.0,
+        "poisson",
+        2.0,
+    )
+    assert (doc["measure_from"], doc["measured_s"]) == (RUN + 1.0, 4.0)
+    assert doc["options"]["arrival"] == "poisson"
+    assert doc["probe"] == PROBE_NAME
+    assert doc["warmup"]["count"] == 40  # 20 of each name before RUN + 1
+    main = doc["requests"]["main"]
+    assert (main["count"], main["dropped"], doc["dropped"]) == (80, 1, 1)
+    assert doc["all"]["count"] == 80  # the probe's requests are not in "all"
+    assert [s["second"] for s in doc["per_second"]] == [int(RUN) + i for i in range(1, 5)]
+    assert sum(s["requests"] for s in doc["per_second"]) == 80
+    assert decode(main["corrected"]).get_min_value() > decode(main["uncorrected"]).get_min_value()
+    json.dumps(doc)  # JSON all the way down
+
+
+def test_a_closed_model_run_has_no_rate_and_no_corrected_latency() -> None:
+    options = ScenarioOptions()
+    doc = client_json.document(
+        aggregate_of(options, lag_s=None),
+        RunInfo(RUN, 1, options),
+        stopped_at=RUN + 5.0,
+        scenario=None,
+        host=None,
+        incomplete=["worker-2"],
+    )
+    assert (doc["model"], doc["offered_rps"], doc["arrival"]) == ("closed", None, None)
+    assert doc["requests"]["main"]["corrected"] is None
+    assert doc["per_second"][0]["corrected"] is None
+    lines = client_json.summary_table(doc).splitlines()
+    assert [line.split()[-6] for line in lines[2:-1]] == ["send", "send"]  # no "intent" rows
+    assert lines[-1] == "incomplete: no last snapshot from worker-2"
+
+
+def test_the_summary_table_shows_microseconds_not_rounded_milliseconds() -> None:
+    options = ScenarioOptions(rate=20.0)
+    doc = client_json.document(
+        aggregate_of(options, lag_s=0.002),
+        RunInfo(RUN, 1, options),
+        stopped_at=RUN + 5.0,
+        scenario=None,
+        host=None,
+        incomplete=[],
+    )
+    table = client_json.summary_table(doc)
+    main = summarize(decode(doc["requests"]["main"]["uncorrected"]))
+    row = next(line for line in table.splitlines() if line.startswith("main "))
+    assert row.split()[-5:] == [str(main[k]) for k in ("p50", "p90", "p99", "p99_9", "max")]
+    assert f"{PROBE_NAME} (probe)" in table
+    assert "open model, 20 req/s constant" in table
+
+
+def test_write_replaces_the_file_whole(tmp_path: Path) -> None:
+    path = client_json.write(tmp_path / "out", {"a": 1})
+    client_json.write(tmp_path / "out", {"a": 2})
+    assert path == tmp_path / "out" / "client.json"
+    assert json.loads(path.read_text()) == {"a": 2}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["client.json"]

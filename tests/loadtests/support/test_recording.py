@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hdrh.histogram import HdrHistogram
+
+from bgbench.hdr import decode
+from loadtests.support.aggregate import Aggregate
+from loadtests.support.recording import Outcome, Recorder, Snapshot
+from loadtests.support.tally import TallyWire
+
+RUN = 1000.0
+
+
+def outcome(
+    at: float, us: float = 100.0, *, lag_s: float | None = 0.0, name: str = "x", **kw: object
+) -> Outcome:
+    values: dict[str, object] = {"failed": False, "status": 200, "probe": False, **kw}
+    corrected = None if lag_s is None else us + lag_s * 1e6
+    return Outcome(name=name, at=at, uncorrected_us=us, corrected_us=corrected, **values)  # type: ignore[arg-type]
+
+
+def recorded(histogram: HdrHistogram) -> list[tuple[int, int]]:
+    return [
+        (v.value_iterated_to, v.count_at_value_iterated_to)
+        for v in histogram.get_recorded_iterator()
+    ]
+
+
+def hist(wire: TallyWire, key: str = "uncorrected") -> HdrHistogram:
+    value = wire[key]  # type: ignore[literal-required]
+    assert isinstance(value, str)
+    return decode(value)
+
+
+def test_the_warm_up_is_counted_but_not_measured() -> None:
+    recorder = Recorder(RUN, measure_from=RUN + 2)
+    recorder.record(outcome(RUN + 1.9, failed=True, status=500))
+    recorder.drop("x", RUN + 1.0, probe=False)
+    recorder.record(outcome(RUN + 2.0, 250))
+    snapshot = recorder.drain()
+    assert snapshot["warmup"] == {"count": 1, "failures": 1, "dropped": 1, "unfinished": 0}
+    tally = snapshot["names"]["x"]["tally"]
+    assert (tally["count"], tally["failures"], tally["dropped"]) == (1, 0, 0)
+    assert hist(tally).get_max_value() == hist(tally).get_min_value() == 250
+
+
+def test_requests_are_filed_under_the_second_they_were_meant_for() -> None:
+    recorder = Recorder(RUN, RUN)
+    recorder.record(outcome(RUN + 0.99, 5_000_000))  # answered 5 s later: still second 1000
+    recorder.record(outcome(RUN + 1.0))
+    recorder.drop("x", RUN + 1.5, probe=False)
+    seconds = dict(recorder.drain()["seconds"])
+    assert sorted(seconds) == [1000, 1001]
+    assert (seconds[1000]["count"], seconds[1001]["count"], seconds[1001]["dropped"]) == (1, 1, 1)
+    assert hist(seconds[1000]).get_max_value() >= 5_000_000
+
+
+def test_corrected_latency_only_for_scheduled_requests() -> None:
+    recorder = Recorder(RUN, RUN)
+    recorder.record(outcome(RUN, 1_000, lag_s=0.004, name="open"))
+    recorder.record(outcome(RUN, 1_000, lag_s=None, name="closed"))
+    names = recorder.drain()["names"]
+    # 1 ms answered 4 ms late; HDR keeps 3 significant figures.
+    assert hist(names["open"]["tally"], "corrected").get_max_value() == pytest.approx(
+        5_000, rel=1e-3
+    )
+    assert names["closed"]["tally"]["corrected"] is None
+
+
+def test_probe_requests_stay_out_of_the_per_second_series() -> None:
+    recorder = Recorder(RUN, RUN)
+    recorder.record(outcome(RUN, name="probe/baseline-sync", probe=True))
+    recorder.record(outcome(RUN, name="main"))
+    snapshot = recorder.drain()
+    assert snapshot["names"]["probe/baseline-sync"]["probe"] is True
+    assert snapshot["names"]["main"]["probe"] is False
+    assert [wire["count"] for _, wire in snapshot["seconds"]] == [1]
+
+
+def test_unfinished_requests_are_counted_and_draining_empties_the_recorder() -> None:
+    recorder = Recorder(RUN, RUN)
+    recorder.unfinish("x", RUN + 3, probe=False, scheduled=True)
+    assert recorder.drain()["names"]["x"]["tally"]["unfinished"] == 1
+    empty = recorder.drain()
+    assert (empty["names"], empty["seconds"]) == ({}, [])
+
+
+def test_snapshots_add_up_losslessly_across_processes_and_drains() -> None:
+    rng = random.Random(3)
+    events = [
+        outcome(RUN + rng.uniform(0, 5), rng.expovariate(1 / 2_000), failed=rng.random() < 0.1)
+        for _ in range(3_000)
+    ]
+    alone = Recorder(RUN, RUN)
+    workers = [Recorder(RUN, RUN), Recorder(RUN, RUN)]
+    single, merged = Aggregate(RUN), Aggregate(RUN)
+    for i, event in enumerate(events):
+        alone.record(event)
+        workers[i % 2].record(event)
+        if i % 700 == 0:  # a stats report: ship what there is so far
+            for n, worker in enumerate(workers):
+                merged.absorb(over_the_wire(worker.drain()), f"w{n}")
+    single.absorb(alone.drain(), "local")
+    for n, worker in enumerate(workers):
+        merged.absorb(over_the_wire(worker.drain()), f"w{n}")
+
+    assert merged.sources == {"w0", "w1"}
+    a, b = single.names["x"], merged.names["x"]
+    assert (b.count, b.failures) == (a.count, a.failures) == (3_000, a.failures)
+    assert recorded(b.uncorrected) == recorded(a.uncorrected)
+    assert b.corrected is not None
+    assert a.corrected is not None
+    assert recorded(b.corrected) == recorded(a.corrected)
+    assert single.seconds.keys() == merged.seconds.keys()
+    for second, wire in single.seconds.items():
+        assert merged.seconds[second]["count"] == wire["count"]
+        assert recorded(hist(merged.seconds[second])) == recorded(hist(wire))
+    assert sum(w["count"] for w in merged.seconds.values()) == 3_000
+
+
+def over_the_wire(snapshot: Snapshot) -> Snapshot:
+    """msgpack, like JSON, turns tuples into lists."""
+    copied: Snapshot = json.loads(json.dumps(snapshot))
+    return copied
+
+
+def test_a_snapshot_of_another_run_is_refused() -> None:
+    recorder = Recorder(RUN - 60, RUN - 60)
+    recorder.record(outcome(RUN))
+    aggregate = Aggregate(RUN)
+    assert not aggregate.absorb(recorder.drain(), "w0")
+    assert (aggregate.names, aggregate.sources) == ({}, set())
