@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import psutil
 import pytest
 
 from bgbench import hdr, schema
+from tests.conftest import require_service
 
 pytestmark = pytest.mark.slow
 
@@ -184,3 +186,72 @@ def test_a_bad_sweep_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "strategy = 'teleport' must be one of" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+QUEUE = """
+name = "queue"
+[defaults]
+duration_s = 2
+warmup_s = 1
+rate = 30
+ms = 20
+drain_timeout_s = 10
+[[matrix]]
+strategy = "queue"
+workers = [1, 2, 5]
+"""
+
+
+def test_a_queue_sweep_balances_its_accounting_in_every_cell(tmp_path: Path) -> None:
+    require_service("redis")
+    sweep_file = tmp_path / "queue.toml"
+    sweep_file.write_text(QUEUE)
+    sweep = start_sweep(sweep_file, tmp_path / "results")
+    _, stderr = sweep.communicate(timeout=240)
+    assert sweep.returncode == 0, stderr
+    run_dir = the_run(tmp_path / "results")
+    for entry in read(run_dir / schema.MANIFEST)["cells"]:
+        cell = read(run_dir / schema.CELLS_DIR / entry["cell_id"] / schema.CELL)
+        assert cell["status"] == "ok", cell["reason"]
+        assert cell["accounting"]["balanced"] is True
+        queue = cell["server"]["tasks"]["queue/sleep"]
+        assert queue["completed"] > 0
+        assert queue["run_time_us"]["p50"] >= 19_000
+        worker_log = (run_dir / schema.CELLS_DIR / entry["cell_id"] / "worker.log").read_text()
+        assert f"concurrency: {cell['params']['workers']} (prefork)" in worker_log
+
+
+def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -> None:
+    sweep_file = tmp_path / "mixed.toml"
+    sweep_file.write_text(QUEUE.replace('strategy = "queue"', 'strategy = ["none", "queue"]'))
+    result = subprocess.run(
+        [sys.executable, "-m", "bgbench", "sweep", str(sweep_file), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "BGBENCH_BROKER_URL": "redis://127.0.0.1:1/0"},
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = read(the_run(tmp_path / "r") / schema.MANIFEST)
+    assert [c["cell_id"] for c in manifest["cells"]] == ["000-none-none-wna-r30"]
+    (skipped,) = manifest["skipped"]
+    assert skipped["strategy"] == "queue"
+    assert "no broker at redis://127.0.0.1:1/0" in skipped["reason"]
+    assert "skipped queue" in result.stderr
+
+
+def test_a_queue_only_sweep_without_a_broker_is_a_one_line_error(tmp_path: Path) -> None:
+    sweep_file = tmp_path / "queue.toml"
+    sweep_file.write_text(QUEUE)
+    result = subprocess.run(
+        [sys.executable, "-m", "bgbench", "sweep", str(sweep_file), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "BGBENCH_BROKER_URL": "redis://127.0.0.1:1/0"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "nothing to run: no broker at redis://127.0.0.1:1/0" in result.stderr
