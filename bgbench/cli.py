@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from loadtests.sweep import definition
-from loadtests.sweep.runner import EXIT_INTERRUPTED, run_sweep
+from loadtests.sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
 
 EXIT_USAGE = 2
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
@@ -31,7 +31,11 @@ def _sweep(args: argparse.Namespace) -> int:
         for skipped in sweep.skipped:
             print(f"skipped: {skipped.what}: {skipped.reason}")
         return 0
-    code, run_dir = run_sweep(sweep, args.out, load_workers=args.load_workers)
+    try:
+        code, run_dir = run_sweep(sweep, args.out, load_workers=args.load_workers)
+    except NothingToRun as exc:
+        print(f"bgbench sweep: nothing to run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if code == EXIT_INTERRUPTED:
         print(f"interrupted: the cells run so far are in {run_dir}", file=sys.stderr)
         return code
