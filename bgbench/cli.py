@@ -9,6 +9,14 @@ from pathlib import Path
 
 from loadtests.sweep import definition
 from loadtests.sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
+from reports.commands import (
+    add_compare_arguments,
+    add_report_arguments,
+    build_report,
+    run_compare,
+    run_report,
+)
+from reports.errors import ReportInputError
 
 EXIT_USAGE = 2
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
@@ -40,6 +48,12 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"interrupted: the cells run so far are in {run_dir}", file=sys.stderr)
         return code
     print(f"results: {run_dir}")
+    if not args.no_report:
+        try:
+            print(f"report: {build_report(run_dir)}")
+        except ReportInputError as exc:
+            print(f"bgbench sweep: no report: {exc}", file=sys.stderr)
+            return code or EXIT_USAGE
     return code
 
 
@@ -51,7 +65,16 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     sweep.add_argument("--load-workers", type=int, help="Locust processes per cell (--processes)")
     sweep.add_argument("--dry-run", action="store_true", help="validate and list the cells only")
+    sweep.add_argument("--no-report", action="store_true", help="store the results only")
     sweep.set_defaults(handler=_sweep)
+    report = commands.add_parser("report", help="turn a run into index.html, report.md, figures")
+    add_report_arguments(report)
+    report.set_defaults(handler=run_report)
+    compare = commands.add_parser(
+        "compare", help="compare two runs; exit 1 on a significant regression"
+    )
+    add_compare_arguments(compare)
+    compare.set_defaults(handler=run_compare)
     return root
 
 

@@ -8,7 +8,9 @@ reports read both back; all of them must agree on the range, the precision and o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 
+import numpy as np
 from hdrh.histogram import HdrHistogram
 
 LOWEST_US = 1
@@ -39,8 +41,38 @@ def summarize(histogram: HdrHistogram) -> dict[str, float | int]:
     for name, percentile in PERCENTILES.items():
         summary[name] = int(values[percentile])
     summary["max"] = int(histogram.get_max_value())
-    summary["mean"] = round(float(histogram.get_mean_value()), 1)
+    summary["mean"] = round(mean(histogram), 1)
     return summary
+
+
+def mean(histogram: HdrHistogram) -> float:
+    """The mean, as a dot product with each bucket's middle value: hdrh's own
+    get_mean_value walks every bucket in Python (about 80 ms for this range)."""
+    total = int(histogram.get_total_count())
+    if total == 0:
+        return 0.0
+    counts = np.ctypeslib.as_array(histogram.counts)
+    middles = _bucket_middles(
+        histogram.lowest_trackable_value,
+        histogram.highest_trackable_value,
+        histogram.significant_figures,
+        len(counts),
+    )
+    return float(np.dot(counts.astype(np.float64), middles)) / total
+
+
+@cache
+def _bucket_middles(lowest: int, highest: int, figures: int, length: int) -> np.ndarray:
+    """The middle of each bucket's range of equivalent values, as hdrh defines it (lowest
+    plus half the range's size), computed once per shape."""
+    shape = HdrHistogram(lowest, highest, figures)
+    middles = np.zeros(length, dtype=np.float64)
+    for index in range(length):
+        value = shape.get_value_from_index(index)
+        low = shape.get_lowest_equivalent_value(value)
+        size = shape.get_highest_equivalent_value(value) - low + 1
+        middles[index] = low + (size >> 1)
+    return middles
 
 
 def encode(histogram: HdrHistogram) -> str:

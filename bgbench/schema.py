@@ -30,5 +30,8 @@ TIMESERIES_COLUMNS = (
     "backlog",
     "executor_queue_depth",
     "threadpool_tokens_in_use",
+    "threadpool_tokens_in_use_max",
     "event_loop_lag_p99_us",
+    "probe_requests",
+    "probe_p99_us",
 )

@@ -21,7 +21,7 @@ from target_app.priority_executor import PriorityBoundedExecutor
 
 if TYPE_CHECKING:
     from target_app.queue.dispatcher import QueueDispatcher
-from target_app.services.loop_monitor import LoopLagMonitor
+from target_app.services.loop_monitor import LoopMonitor
 from target_app.services.smtp_server import EmbeddedSmtpServer
 from target_app.services.stub_api import StubApi
 from target_app.settings import Settings, Workload
@@ -124,7 +124,7 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
     )
     if settings.process_pool_prewarm:
         await _prewarm(process_pool, settings.process_pool_workers)
-    loop_monitor = LoopLagMonitor(settings.loop_monitor_interval_s)
+    loop_monitor = LoopMonitor(settings.loop_monitor_interval_s)
     loop_monitor.start()
     stack.push_async_callback(loop_monitor.stop)
     ledger = TaskLedger(settings.ledger_retain)

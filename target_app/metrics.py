@@ -64,8 +64,9 @@ def snapshot(state: AppState, gauge_values: dict[str, int] | None = None) -> dic
 
 def window(state: AppState) -> dict[str, Any]:
     taken = state.ledger.take_window()
-    taken["gauges"] = gauges(state)
-    taken["event_loop_lag_us"] = hdr.encode(state.loop_monitor.take_window())
+    loop = state.loop_monitor.take_window()
+    taken["gauges"] = {**gauges(state), "threadpool_tokens_in_use_max": loop.threadpool_tokens_peak}
+    taken["event_loop_lag_us"] = hdr.encode(loop.lag)
     return taken
 
 

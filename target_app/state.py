@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from target_app.ledger import TaskLedger
 from target_app.mail import SmtpConfig
 from target_app.priority_executor import PriorityBoundedExecutor
-from target_app.services.loop_monitor import LoopLagMonitor
+from target_app.services.loop_monitor import LoopMonitor
 from target_app.services.smtp_server import EmbeddedSmtpServer
 from target_app.settings import Settings, Workload
 from target_app.workloads import Work
@@ -33,7 +33,7 @@ class AppState:
     cpu: CpuWork
     smtp: SmtpConfig
     smtp_server: EmbeddedSmtpServer | None
-    loop_monitor: LoopLagMonitor
+    loop_monitor: LoopMonitor
     queue: QueueDispatcher | None = None
     started_at: float = field(default_factory=time.time)
     shutdown_report: dict[str, Any] | None = None

@@ -21,6 +21,7 @@ class Aggregate:
     names: dict[str, Tally] = field(default_factory=dict)
     probes: set[str] = field(default_factory=set)
     seconds: dict[int, TallyWire] = field(default_factory=dict)
+    probe_seconds: dict[int, TallyWire] = field(default_factory=dict)
     warmup: Counter[str] = field(default_factory=Counter)
     sources: set[str] = field(default_factory=set)  # the processes heard from
 
@@ -33,9 +34,13 @@ class Aggregate:
             self.names.setdefault(name, Tally()).add(Tally.from_wire(entry["tally"]))
             if entry["probe"]:
                 self.probes.add(name)
-        for second, wire in snapshot["seconds"]:
-            known = self.seconds.get(second)
-            self.seconds[second] = wire if known is None else merge_wire([known, wire])
+        for into, entries in (
+            (self.seconds, snapshot["seconds"]),
+            (self.probe_seconds, snapshot["probe_seconds"]),
+        ):
+            for second, wire in entries:
+                known = into.get(second)
+                into[second] = wire if known is None else merge_wire([known, wire])
         self.warmup.update({key: snapshot["warmup"][key] for key in WARMUP_KEYS})
         return True
 

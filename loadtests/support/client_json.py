@@ -10,6 +10,7 @@
      "requests": {"<name>": <tally>},
      "probe": "probe/baseline-sync" | null,
      "per_second": [{"second": <epoch int>, "requests": n, <tally fields but count>}],
+     "per_second_probe": [<the same, for the probe requests alone>],
      "warmup": {"count": n, "failures": n, "dropped": n, "unfinished": n},
      "incomplete": [<ids of workers whose last snapshot never arrived>]}
 
@@ -84,6 +85,9 @@ def document(
         "requests": {name: aggregate.names[name].to_wire() for name in sorted(aggregate.names)},
         "probe": probe[0] if probe else None,
         "per_second": [_second(s, aggregate.seconds[s]) for s in sorted(aggregate.seconds)],
+        "per_second_probe": [
+            _second(s, aggregate.probe_seconds[s]) for s in sorted(aggregate.probe_seconds)
+        ],
         "warmup": dict(aggregate.warmup),
         "incomplete": sorted(incomplete),
     }

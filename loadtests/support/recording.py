@@ -3,7 +3,7 @@
 A `Recorder` lives in each load-generating process. It keeps a `Tally` per (second, name),
 the second being the epoch second in which the request was meant to be sent (open model) or
 was sent (closed model), and hands them over with `drain()` as a `Snapshot`: per name, per
-second (probe requests left out) and the warm-up counts. Draining empties the recorder, so a
+second (probe requests apart) and the warm-up counts. Draining empties the recorder, so a
 snapshot holds each response exactly once: shipping snapshots from workers to the master
 (every few seconds, and a last one when they stop) and adding them up loses nothing.
 
@@ -34,6 +34,7 @@ class Snapshot(TypedDict):
     run: float  # the started_at of the test run it belongs to
     names: dict[str, NameWire]
     seconds: list[tuple[int, TallyWire]]  # probe requests left out
+    probe_seconds: list[tuple[int, TallyWire]]  # the probe requests alone
     warmup: dict[str, int]  # count, failures, dropped, unfinished
 
 
@@ -101,10 +102,10 @@ class Recorder:
         warmup, self._warmup = self._warmup, Counter()
         names: defaultdict[str, Tally] = defaultdict(Tally)
         seconds: defaultdict[int, Tally] = defaultdict(Tally)
+        probe_seconds: defaultdict[int, Tally] = defaultdict(Tally)
         for (second, name), tally in tallies.items():
             names[name].add(tally)
-            if name not in self._probes:
-                seconds[second].add(tally)
+            (probe_seconds if name in self._probes else seconds)[second].add(tally)
         return {
             "run": self.run,
             "names": {
@@ -112,5 +113,8 @@ class Recorder:
                 for name, tally in names.items()
             },
             "seconds": [(second, tally.to_wire()) for second, tally in sorted(seconds.items())],
+            "probe_seconds": [
+                (second, tally.to_wire()) for second, tally in sorted(probe_seconds.items())
+            ],
             "warmup": {key: warmup[key] for key in WARMUP_KEYS},
         }

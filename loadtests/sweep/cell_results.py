@@ -18,7 +18,12 @@ from loadtests.sweep.sampler import Sample
 
 COUNTERS = ("enqueued", "started", "completed", "failed", "not_run", "rejected")
 TIMINGS = ("queue_wait_us", "run_time_us", "completion_lag_us")
-GAUGES = ("in_flight", "executor_queue_depth", "threadpool_tokens_in_use")
+GAUGES = (
+    "in_flight",
+    "executor_queue_depth",
+    "threadpool_tokens_in_use",
+    "threadpool_tokens_in_use_max",
+)
 SATURATION_CPU_PERCENT = 90.0
 SATURATION_SHORTFALL = 0.95
 
@@ -114,6 +119,7 @@ def client_summary(client: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     if probe in requests:
         probe_count = int(requests[probe]["count"])
         summary["probe"] = {
+            "name": probe,
             "requests": probe_count,
             "failures": int(requests[probe]["failures"]),
             "achieved_rps": round(probe_count / measured_s, 2),
@@ -187,6 +193,7 @@ def timeseries(
     load_end = math.floor(client["stopped_at"])
     last_partial = math.ceil(client["stopped_at"])
     per_second = {int(row["second"]): row for row in client.get("per_second", [])}
+    probe_seconds = {int(row["second"]): row for row in client.get("per_second_probe", [])}
     windows = {math.floor(s.window["since"] + 0.5): s for s in samples if s.window is not None}
     seconds = [
         s
@@ -211,6 +218,10 @@ def timeseries(
                 row["p99_corrected_us"] = _quantile(hdr.decode(client_row["corrected"]), 99)
         elif not loaded:
             row["achieved_rps"] = 0
+        probe_row = probe_seconds.get(second)
+        if probe_row is not None:
+            row["probe_requests"] = probe_row["requests"]
+            row["probe_p99_us"] = _quantile(hdr.decode(probe_row["uncorrected"]), 99)
         sample = windows.get(second)
         if sample is not None and sample.window is not None:
             merged = merge_server_windows([sample])
@@ -224,6 +235,7 @@ def timeseries(
             row["backlog"] = gauges["in_flight"]
             row["executor_queue_depth"] = gauges["executor_queue_depth"]
             row["threadpool_tokens_in_use"] = gauges["threadpool_tokens_in_use"]
+            row["threadpool_tokens_in_use_max"] = gauges.get("threadpool_tokens_in_use_max")
             row["event_loop_lag_p99_us"] = _quantile(
                 hdr.decode(sample.window["event_loop_lag_us"]), 99
             )
@@ -237,7 +249,7 @@ def _server(
     merged = merge_server_windows(measured)
     loop_lag = hdr.merge(s.window["event_loop_lag_us"] for s in measured if s.window)
     gauges_max = {
-        gauge: max((s.window["gauges"][gauge] for s in measured if s.window), default=None)
+        gauge: max((s.window["gauges"].get(gauge, 0) for s in measured if s.window), default=None)
         for gauge in GAUGES
     }
     server = {
@@ -270,7 +282,12 @@ def build(outcome: CellOutcome) -> tuple[dict[str, Any], dict[str, Any], list[di
         "accounting": accounting(outcome.final, outcome.snapshot, outcome.samples),
         "pinning": outcome.pinning,
     }
-    histograms: dict[str, Any] = {"client": {}, "server": {}, "event_loop_lag_us": None}
+    histograms: dict[str, Any] = {
+        "probe": client.get("probe") if client else None,
+        "client": {},
+        "server": {},
+        "event_loop_lag_us": None,
+    }
     rows: list[dict[str, Any]] = []
     if client is not None:
         measured = _measured(outcome.samples, client["measure_from"])

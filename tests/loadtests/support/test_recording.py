@@ -70,14 +70,16 @@ def test_corrected_latency_only_for_scheduled_requests() -> None:
     assert names["closed"]["tally"]["corrected"] is None
 
 
-def test_probe_requests_stay_out_of_the_per_second_series() -> None:
+def test_probe_requests_have_a_per_second_series_of_their_own() -> None:
     recorder = Recorder(RUN, RUN)
     recorder.record(outcome(RUN, name="probe/baseline-sync", probe=True))
+    recorder.record(outcome(RUN + 1, name="probe/baseline-sync", probe=True))
     recorder.record(outcome(RUN, name="main"))
     snapshot = recorder.drain()
     assert snapshot["names"]["probe/baseline-sync"]["probe"] is True
     assert snapshot["names"]["main"]["probe"] is False
     assert [wire["count"] for _, wire in snapshot["seconds"]] == [1]
+    assert [(s - int(RUN), w["count"]) for s, w in snapshot["probe_seconds"]] == [(0, 1), (1, 1)]
 
 
 def test_unfinished_requests_are_counted_and_draining_empties_the_recorder() -> None:
@@ -85,7 +87,7 @@ def test_unfinished_requests_are_counted_and_draining_empties_the_recorder() -> 
     recorder.unfinish("x", RUN + 3, probe=False, scheduled=True)
     assert recorder.drain()["names"]["x"]["tally"]["unfinished"] == 1
     empty = recorder.drain()
-    assert (empty["names"], empty["seconds"]) == ({}, [])
+    assert (empty["names"], empty["seconds"], empty["probe_seconds"]) == ({}, [], [])
 
 
 def test_snapshots_add_up_losslessly_across_processes_and_drains() -> None:

@@ -1,0 +1,291 @@
+"""Pure functions over a loaded run: which cells can be trusted, how cells group into points
+(repeats of one parameter set) and slices (one workload at one load), and the numbers the
+figures and findings are drawn from."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from bgbench import hdr
+from reports.results import Cell, CellParams, FloatArray, Summary
+from reports.stats import IntArray, quantile_of_counts
+
+# The `/baseline-sync` requests sent alongside the load: their name in histograms.json.
+PROBE_REQUEST = "probe/baseline-sync"
+CONTROLS = ("none", "inline")
+# Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
+WORKER_STRATEGIES = ("executor", "process_pool", "queue")
+# A cell that achieved less than this share of its offered rate measured its load generator.
+SATURATION_SHARE = 0.95
+# Flags that mean the load generator, not the server, set the numbers.
+UNTRUSTED_FLAGS = ("saturated", "dropped")
+
+
+def problems(cell: Cell) -> tuple[str, ...]:
+    """Why no conclusion may be drawn from this cell; empty when it can be trusted."""
+    if cell.status != "ok":
+        return (f"{cell.status}: {cell.reason or 'no reason given'}",)
+    found = [flag for flag in UNTRUSTED_FLAGS if flag in cell.flags]
+    if cell.loadgen is not None and cell.loadgen.saturated and "saturated" not in found:
+        found.append("saturated")
+    client = cell.client
+    if client is not None and client.offered_rps:
+        share = client.achieved_rps / client.offered_rps
+        if share < SATURATION_SHARE:
+            found.append(f"achieved {share:.0%} of offered")
+    return tuple(found)
+
+
+def usable(cell: Cell) -> bool:
+    return not problems(cell)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One parameter set: its repeats, of which only the trusted ones count."""
+
+    params: CellParams
+    cells: tuple[Cell, ...]
+
+    @property
+    def trusted(self) -> tuple[Cell, ...]:
+        return tuple(c for c in self.cells if usable(c))
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.trusted)
+
+    @property
+    def shown(self) -> tuple[Cell, ...]:
+        """The cells a figure draws: the trusted ones, or (flagged) whatever was measured."""
+        return self.trusted or tuple(c for c in self.cells if c.client is not None)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for c in self.cells for p in problems(c)))
+
+    @property
+    def cell_ids(self) -> tuple[str, ...]:
+        return tuple(c.cell_id for c in self.cells)
+
+
+def points(cells: Iterable[Cell]) -> list[Point]:
+    grouped: dict[tuple[tuple[str, str], ...], list[Cell]] = {}
+    for cell in cells:
+        grouped.setdefault(cell.params.point(), []).append(cell)
+    return [Point(group[0].params, tuple(group)) for group in grouped.values()]
+
+
+# Besides the work and the load, what must match for cells to be compared side by side.
+CONDITIONS = ("arrival", "threadpool_tokens", "probe_rate")
+DEFAULT_THREADPOOL_TOKENS = 40  # anyio's default
+
+
+def _conditions(params: CellParams) -> tuple[object, ...]:
+    load = params.rate if params.model == "open" else params.users
+    return (params.model, load, *(params.raw.get(name) for name in CONDITIONS))
+
+
+def slice_label(params: CellParams, varying: Collection[str] | None = None) -> str:
+    """The work and the load, then the conditions that vary within the run (`varying`), or
+    when that is not known, those that differ from the defaults."""
+    label = f"{params.work} at {params.load}"
+    arrival, tokens = params.raw.get("arrival"), params.raw.get("threadpool_tokens")
+    if arrival and (arrival == "poisson" if varying is None else "arrival" in varying):
+        label += f", {arrival} arrivals"
+    if tokens is not None and (
+        tokens != DEFAULT_THREADPOOL_TOKENS if varying is None else "threadpool_tokens" in varying
+    ):
+        label += f", {tokens} thread-pool tokens"
+    if varying is None or "probe_rate" in varying:
+        if params.probe_rate:
+            label += ", with a probe"
+        elif varying is not None:
+            label += ", no probe"
+    return label
+
+
+class Slice(NamedTuple):
+    """Points comparable side by side: the same work at the same load; strategies and worker
+    limits vary. The `none` control does no work, so it joins every slice at its load."""
+
+    label: str
+    points: tuple[Point, ...]
+
+
+def varying_conditions(all_points: Iterable[Point]) -> list[str]:
+    """The CONDITIONS that take more than one value among these points: worth naming."""
+    values: dict[str, set[str]] = {name: set() for name in CONDITIONS}
+    for point in all_points:
+        for name in CONDITIONS:
+            values[name].add(repr(point.params.raw.get(name)))
+    return [name for name in CONDITIONS if len(values[name]) > 1]
+
+
+def slices(all_points: Sequence[Point]) -> list[Slice]:
+    varying = varying_conditions(all_points)
+    work: dict[tuple[object, ...], list[Point]] = {}
+    controls: dict[tuple[object, ...], list[Point]] = {}
+    for point in all_points:
+        params = point.params
+        if params.strategy == "none":
+            controls.setdefault(_conditions(params), []).append(point)
+        else:
+            work.setdefault((params.workload, params.ms, *_conditions(params)), []).append(point)
+    found = []
+    joined = set()
+    for key, group in work.items():
+        shared = controls.get(key[2:], [])
+        joined.add(key[2:])
+        found.append(Slice(slice_label(group[0].params, varying), (*shared, *group)))
+    found.extend(
+        Slice(slice_label(group[0].params, varying), tuple(group))
+        for conditions, group in controls.items()
+        if conditions not in joined
+    )
+    # In run order: by the first cell of each slice.
+    return sorted(found, key=lambda s: min(c.index for p in s.points for c in p.cells))
+
+
+def find(group: Sequence[Point], strategy: str, workers: int | None = None) -> Point | None:
+    for point in group:
+        if point.params.strategy == strategy and point.params.workers == workers:
+            return point
+    return None
+
+
+def per_second(cells: Iterable[Cell], column: str, loaded_only: bool = False) -> FloatArray:
+    """A time-series column over the cells' measured seconds, repeats pooled; `loaded_only`
+    leaves out the drain after the load stopped (offered rate 0)."""
+    parts = [c.timeseries.column(column, loaded_only) for c in cells if c.timeseries is not None]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+Counts = tuple[FloatArray, IntArray]
+
+
+def histogram_counts(encoded: Sequence[str]) -> Counts | None:
+    """Values (highest equivalent, as HDR percentiles report them) and counts, merged."""
+    return _decoded(tuple(encoded)) if encoded else None
+
+
+@functools.cache
+def _decoded(encoded: tuple[str, ...]) -> Counts | None:
+    # Decoding is the slow part and every figure asks again for the same cells: once each.
+    # Only recorded buckets are visited; the histogram's Python iterators are too slow here.
+    merged = hdr.merge(encoded)
+    all_counts = np.ctypeslib.as_array(merged.counts).astype(np.int64)
+    recorded = np.flatnonzero(all_counts)
+    if recorded.size == 0:
+        return None
+    values = np.array(
+        [
+            merged.get_highest_equivalent_value(merged.get_value_from_index(int(i)))
+            for i in recorded
+        ],
+        dtype=np.float64,
+    )
+    counts = all_counts[recorded]
+    values.flags.writeable = counts.flags.writeable = False  # shared by every caller
+    return values, counts
+
+
+def summary_of(counts: Counts) -> Summary:
+    """The summary `bgbench.hdr.summarize` writes, from counts; the mean uses each bucket's
+    highest value, so it can exceed HDR's own mean by less than one bucket's width."""
+    values, n = counts
+    total = int(n.sum())
+    percentiles = {name: quantile_of_counts(values, n, p) for name, p in hdr.PERCENTILES.items()}
+    mean = round(float((values * n).sum() / total), 1)
+    return Summary(count=total, **percentiles, max=float(values[-1]), mean=mean)
+
+
+def _encoded_requests(cells: Iterable[Cell], probe: bool, corrected: bool) -> list[str]:
+    found: list[str] = []
+    for cell in cells:
+        if cell.histograms is None:
+            continue
+        for name, (uncorrected, corrected_text) in cell.histograms.client.items():
+            chosen = corrected_text if corrected else uncorrected
+            if (name == PROBE_REQUEST) == probe and chosen is not None:
+                found.append(chosen)
+    return found
+
+
+def request_counts(
+    cells: Iterable[Cell], *, probe: bool = False, corrected: bool = False
+) -> Counts | None:
+    """The load's requests (every request name but the probe's), or the probe's alone."""
+    return histogram_counts(_encoded_requests(cells, probe, corrected))
+
+
+def _lag_encoded(cells: Iterable[Cell]) -> list[str]:
+    return [
+        timings["completion_lag_us"]
+        for cell in cells
+        if cell.histograms is not None
+        for timings in cell.histograms.server.values()
+        if "completion_lag_us" in timings
+    ]
+
+
+def completion_lag_counts(cells: Iterable[Cell]) -> Counts | None:
+    """Every task key's completion lag, merged: the cell's background work as a whole."""
+    return histogram_counts(_lag_encoded(cells))
+
+
+def _merged_summary(encoded: list[str]) -> Summary | None:
+    counts = histogram_counts(encoded)
+    return None if counts is None else summary_of(counts)
+
+
+def latency_summary(
+    cells: Sequence[Cell], *, probe: bool = False, corrected: bool = False
+) -> Summary | None:
+    """One summary over repeats: merged histograms when stored, else the cell's own."""
+    merged = _merged_summary(_encoded_requests(cells, probe, corrected))
+    if merged is not None or len(cells) != 1 or cells[0].client is None:
+        return merged
+    client = cells[0].client
+    return client.probe if probe else client.latency_corrected if corrected else client.latency
+
+
+def completion_lag_summary(cells: Sequence[Cell]) -> Summary | None:
+    merged = _merged_summary(_lag_encoded(cells))
+    if merged is not None or len(cells) != 1 or cells[0].server is None:
+        return merged
+    # No histograms stored: the cell's own summary, when it has a single task key.
+    tasks = list(cells[0].server.tasks.values())
+    return tasks[0].completion_lag if len(tasks) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcomes:
+    enqueued: int
+    completed: int
+    failed: int
+    not_run: int
+    rejected: int
+    lost: int
+
+
+def task_outcomes(cells: Iterable[Cell]) -> TaskOutcomes:
+    """Task counts over the measured phase, and the tasks nobody accounted for (whole life)."""
+    totals = dict.fromkeys(("enqueued", "completed", "failed", "not_run", "rejected", "lost"), 0)
+    for cell in cells:
+        for task in cell.server.tasks.values() if cell.server else ():
+            for name in ("enqueued", "completed", "failed", "not_run", "rejected"):
+                totals[name] += getattr(task, name)
+        totals["lost"] += cell.accounting.lost if cell.accounting else 0
+    return TaskOutcomes(**totals)
+
+
+def worker_points(group: Sequence[Point], strategy: str) -> list[Point]:
+    """The strategy's points with a worker limit, fewest workers first."""
+    found = [p for p in group if p.params.strategy == strategy and p.params.workers is not None]
+    return sorted(found, key=lambda p: p.params.workers or 0)

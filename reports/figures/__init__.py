@@ -1,0 +1,1 @@
+"""One module per figure or family of figures: pure functions, data in, Figure out."""

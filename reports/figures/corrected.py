@@ -1,0 +1,61 @@
+"""Corrected against uncorrected percentiles of open-model cells: latency from the intended
+send time (what a user would see) against from the actual send (what a stalled load
+generator reports); a gap between them is coordinated omission."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from reports.figures._dotplot import draw_row, label_rows, percentile_handles
+from reports.figures.percentiles import colour_of
+from reports.results import Summary
+from reports.style import latency_axis, new_figure
+
+OFFSET = 0.17  # the two rows of one variant, drawn just above and below its tick
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectedLatency:
+    label: str
+    strategy: str
+    uncorrected: Summary
+    corrected: Summary
+    flagged: bool
+
+
+def corrected_vs_uncorrected(title: str, rows: Sequence[CorrectedLatency]) -> Figure:
+    figure, (axes,) = new_figure(height=2.6 + 0.45 * len(rows))
+    for y, row in enumerate(rows):
+        colour = colour_of(row.strategy, row.flagged)
+        draw_row(axes, y - OFFSET, row.uncorrected, colour, filled=False)
+        draw_row(axes, y + OFFSET, row.corrected, colour, filled=True)
+    handles = [
+        *percentile_handles(),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="black",
+            markerfacecolor="white",
+            linestyle="none",
+            label="uncorrected (from the actual send)",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="black",
+            linestyle="none",
+            label="corrected (from the intended send)",
+        ),
+    ]
+    latency_axis(axes, "response latency", axis="x")
+    label_rows(axes, [r.label for r in rows], [r.flagged for r in rows])
+    axes.set_title(title)
+    # Below the axes: inside, it would hide the slowest rows' tails.
+    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize="small")
+    return figure

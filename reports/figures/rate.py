@@ -1,0 +1,79 @@
+"""Latency against offered rate per strategy, marking where each one saturates (achieved
+less than 95% of offered, or the cell was flagged)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from reports.analysis import SATURATION_SHARE
+from reports.style import SATURATED_MARKER, latency_axis, ms, new_figure
+
+
+@dataclass(frozen=True, slots=True)
+class RatePoint:
+    offered_rps: float
+    achieved_rps: float
+    p99_us: float
+    saturated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RateLine:
+    label: str
+    colour: str
+    points: Sequence[RatePoint]
+
+
+def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
+    figure, (latency, achieved) = new_figure(1, 2, width=12, height=4.5)
+    for line in lines:
+        points = sorted(line.points, key=lambda p: p.offered_rps)
+        offered = [p.offered_rps for p in points]
+        latency.plot(
+            offered, [ms(p.p99_us) for p in points], color=line.colour, marker="o", label=line.label
+        )
+        achieved.plot(
+            offered, [p.achieved_rps / p.offered_rps for p in points], color=line.colour, marker="o"
+        )
+        saturated = [p for p in points if p.saturated]
+        for axes, values in (
+            (latency, [ms(p.p99_us) for p in saturated]),
+            (achieved, [p.achieved_rps / p.offered_rps for p in saturated]),
+        ):
+            axes.plot(
+                [p.offered_rps for p in saturated],
+                values,
+                marker=SATURATED_MARKER,
+                markersize=11,
+                color=line.colour,
+                linestyle="none",
+            )
+        if saturated:
+            latency.axvline(saturated[0].offered_rps, color=line.colour, linestyle=":", linewidth=1)
+    for axes in (latency, achieved):
+        axes.set_xscale("log")
+        axes.set_xlabel("offered rate (requests/s)")
+    latency_axis(latency, "p99 response latency")
+    achieved.axhline(SATURATION_SHARE, color="black", linestyle="--", linewidth=1)
+    achieved.set_ylabel("achieved / offered rate (share)")
+    achieved.set_ylim(0, 1.1)
+    achieved.grid(True, alpha=0.3)
+    handles, _ = latency.get_legend_handles_labels()
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker=SATURATED_MARKER,
+            color="black",
+            linestyle="none",
+            label=f"saturated (achieved < {SATURATION_SHARE:.0%} of offered, or flagged); "
+            "dotted: first such rate",
+        )
+    )
+    latency.legend(handles=handles, fontsize="small")
+    figure.suptitle(title)
+    return figure

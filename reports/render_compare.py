@@ -1,0 +1,58 @@
+"""A comparison as plain text for a terminal or a CI log: one line per cell and metric, then
+the verdict."""
+
+from __future__ import annotations
+
+from reports.compare import Change, Comparison
+from reports.formatting import duration, interval_text, share
+
+
+def _value(change: Change, value: float) -> str:
+    return f"{value:.1f} req/s" if change.metric.column == "achieved_rps" else duration(value)
+
+
+def _verdict(change: Change, threshold: float) -> str:
+    if not change.change.significant:
+        return "not significant"
+    if change.regression:
+        return (
+            "REGRESSION" if abs(change.change.estimate) > threshold else "worse, within threshold"
+        )
+    return "better"
+
+
+def render_comparison(comparison: Comparison) -> str:
+    a, b = comparison.run_a.run_id, comparison.run_b.run_id
+    lines = [
+        f"compare A {a} -> B {b} (threshold {share(comparison.threshold)}; change = B/A - 1, "
+        f"mean of per-second values, 95% CI by block bootstrap)",
+        "",
+    ]
+    width = max((len(c.cell) for c in comparison.changes), default=10)
+    lines.extend(
+        f"{c.cell:<{width}}  {c.metric.label:<23} {_value(c, c.before):>11} -> "
+        f"{_value(c, c.after):>11}  "
+        f"{interval_text(c.change, as_share=True, say_significance=False)}  "
+        f"{_verdict(c, comparison.threshold)}"
+        for c in comparison.changes
+    )
+    if comparison.not_compared:
+        lines += ["", "not compared:", *(f"  {line}" for line in comparison.not_compared)]
+    failing = comparison.failing()
+    lines.append("")
+    if comparison.broken:
+        lines += ["cells that broke in B:", *(f"  {line}" for line in comparison.broken)]
+    if failing:
+        lines.append(
+            f"{len(failing)} significant regressions beyond {share(comparison.threshold)}:"
+        )
+        lines.extend(
+            f"  {c.cell}: {c.metric.label} {interval_text(c.change, as_share=True)}"
+            for c in failing
+        )
+    if not comparison.regressed:
+        lines.append(
+            f"no significant regression beyond {share(comparison.threshold)} "
+            f"({len(comparison.changes)} metrics compared)"
+        )
+    return "\n".join(lines) + "\n"

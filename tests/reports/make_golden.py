@@ -1,0 +1,598 @@
+"""Writes the golden result directories under tests/reports/golden/ (run it to regenerate:
+`python -m tests.reports.make_golden`). Values are chosen by hand to look like a real sweep on
+a 2-core machine; latencies are spread as log-normal quantiles (no random numbers), so the
+files come out byte-for-byte the same every time and the tests can hand-compute findings from
+the per-second levels below."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+from bgbench import hdr
+
+GOLDEN = Path(__file__).parent / "golden"
+RUN_ID = "20250101T000000Z-golden"
+SLOWER_RUN_ID = "20250102T000000Z-golden-slower"
+DURATION_S = 10
+PROBE_RATE = 10.0
+PROBE_REQUEST = "probe/baseline-sync"  # as loadtests/support/recording.py names it
+# Per-second deviations around a level: they sum to zero, so a column's mean is its level.
+PATTERN = (-2, 1, 0, 2, -1, 1, -2, 0, 2, -1)
+Z99 = NormalDist().inv_cdf(0.99)
+
+
+@functools.cache
+def _normal_quantiles(n: int) -> tuple[float, ...]:
+    normal = NormalDist()
+    return tuple(normal.inv_cdf((i + 0.5) / n) for i in range(n))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A latency distribution by its median and p99 (µs), and the per-second p99 levels."""
+
+    p50: float
+    p99: float
+    amplitude: float = 0.0  # per-second p99 = level + amplitude × PATTERN
+    ramp: float = 0.0  # or, when set, per-second p99 = level + ramp × t (a growing backlog)
+    level: float | None = None  # the first second's p99 when it ramps; else the p99
+
+    @property
+    def base(self) -> float:
+        return self.p99 if self.level is None else self.level
+
+    def samples(self, n: int) -> list[float]:
+        sigma = math.log(self.p99 / self.p50) / Z99
+        return [self.p50 * math.exp(sigma * z) for z in _normal_quantiles(n)]
+
+    def per_second(self) -> list[float]:
+        if self.ramp:
+            return [self.base + self.ramp * t for t in range(DURATION_S)]
+        return [self.base + self.amplitude * d for d in PATTERN]
+
+
+@dataclass(frozen=True)
+class Spec:
+    strategy: str
+    workload: str
+    ms: float
+    latency: Spread
+    workers: int | None = None
+    rate: float | None = 100.0
+    users: int | None = None
+    repeat: int = 1
+    probe: Spread | None = None
+    lag: Spread | None = None
+    loop_lag: Spread = Spread(300, 900, 40)
+    corrected_factor: float = 1.05
+    achieved_share: float = 1.0
+    loadgen_cpu: float = 55.0
+    status: str = "ok"
+    reason: str | None = None
+    flags: tuple[str, ...] = ()
+    tasks_per_request: int = 1
+    not_run_share: float = 0.0
+    failed_share: float = 0.0
+    lost: int = 0
+    backlog_growth: float = 0.0
+    tokens: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def cell_id(self, index: int) -> str:
+        """As the sweep names cells (loadtests/sweep/definition.py, CellSpec.label)."""
+        workers = "na" if self.workers is None else str(self.workers)
+        load = f"r{self.rate:.10g}" if self.users is None else f"closed{self.users}"
+        work = self.workload if self.strategy == "none" else f"{self.workload}{self.ms:.10g}ms"
+        label = f"{index:03d}-{self.strategy}-{work}-w{workers}-{load}"
+        return label if self.repeat == 1 else f"{label}-x{self.repeat}"
+
+
+QUICK = Spread(900, 2500, 150)
+PROBE_OK = Spread(1000, 2600)
+SLEEP_200 = 200.0
+
+
+def _sleep(strategy: str, p50: float, p99: float, **kw: Any) -> Spec:
+    kw.setdefault("lag", Spread(200_800, 203_000, 800))
+    kw.setdefault("probe", PROBE_OK)
+    return Spec(strategy, "sleep", SLEEP_200, Spread(p50, p99, 150), **kw)
+
+
+def _cpu(strategy: str, workers: int | None, p99: float, lag_p99: float, **kw: Any) -> Spec:
+    return Spec(
+        strategy,
+        "cpu",
+        5.0,
+        Spread(1200, p99, 150),
+        workers=workers,
+        rate=50.0,
+        lag=Spread(5600, lag_p99, 150),
+        **kw,
+    )
+
+
+def specs() -> list[Spec]:
+    none = Spec("none", "none", 0.0, QUICK, probe=PROBE_OK)
+    inline_lag = Spread(200_400, 201_500, 300)
+    return [
+        # The strategies side by side: sleep 200 ms at 100 req/s, with a probe.
+        none,
+        _sleep("inline", 201_500, 206_000, lag=inline_lag, probe=Spread(1100, 3000)),
+        _sleep("background", 1300, 4000, tokens=21, probe=Spread(1400, 5000)),
+        _sleep("background", 1350, 4200, repeat=2, tokens=22, probe=Spread(1400, 5100)),
+        _sleep("background_async", 1100, 3200),
+        # A blocking sleep on the event loop at 100 req/s needs 20 s of loop per second.
+        _sleep(
+            "background_blocking",
+            2_900_000,
+            9_000_000,
+            achieved_share=0.046,
+            corrected_factor=3.0,
+            loop_lag=Spread(190_000, 210_000, 2000),
+            probe=Spread(2_800_000, 8_500_000),
+            lag=Spread(3_000_000, 9_200_000, 5000),
+            flags=("saturated", "dropped"),
+            loadgen_cpu=40.0,
+            backlog_growth=0.0,
+        ),
+        _sleep("middleware_base", 1500, 4800),
+        _sleep("middleware_asgi", 1350, 4150),
+        _sleep("chained", 1400, 5200, tasks_per_request=3),
+        _sleep(
+            "failing",
+            1300,
+            4500,
+            tasks_per_request=3,
+            failed_share=1 / 3,
+            not_run_share=1 / 3,
+            flags=("errors",),
+            extras={"fail_at": 1},
+        ),
+        _sleep(
+            "failing_guarded",
+            1300,
+            4400,
+            tasks_per_request=3,
+            failed_share=1 / 3,
+            extras={"fail_at": 1},
+        ),
+        # Offered rate: 50 and 250 req/s; at 250 the sync tasks need 50 of the 40 tokens.
+        replace(none, rate=50.0),
+        _sleep("inline", 201_000, 204_000, rate=50.0, lag=inline_lag),
+        _sleep("background", 1250, 3600, rate=50.0, tokens=11),
+        _sleep("background_async", 1050, 3000, rate=50.0),
+        replace(none, rate=250.0, latency=Spread(950, 2700, 150)),
+        _sleep(
+            "inline",
+            205_000,
+            260_000,
+            rate=250.0,
+            lag=inline_lag,
+            achieved_share=0.91,
+            corrected_factor=2.5,
+        ),
+        _sleep(
+            "background",
+            1600,
+            6000,
+            rate=250.0,
+            tokens=40,
+            backlog_growth=10,
+            probe=Spread(400_000, 1_200_000),
+            lag=Spread(1_800_000, 2_700_000, ramp=200_000, level=900_000),
+        ),
+        _sleep("background_async", 1200, 3500, rate=250.0),
+        replace(
+            none,
+            rate=3000.0,
+            latency=Spread(2000, 14_000, 800),
+            loadgen_cpu=97.0,
+            achieved_share=0.96,
+            corrected_factor=1.6,
+        ),
+        # A blocking call that the loop survives: sleep 5 ms at 100 req/s (half the loop); the
+        # control is the `none` cell at 100 req/s above.
+        Spec(
+            "background_async",
+            "sleep",
+            5.0,
+            Spread(1000, 2900, 120),
+            probe=Spread(1000, 2700),
+            lag=Spread(5200, 6100, 100),
+            loop_lag=Spread(150, 350, 20),
+        ),
+        Spec(
+            "background_blocking",
+            "sleep",
+            5.0,
+            Spread(6000, 38_000, 1500),
+            probe=Spread(5500, 36_000),
+            lag=Spread(9000, 41_000, 1500),
+            loop_lag=Spread(4000, 9500, 400),
+            corrected_factor=1.4,
+        ),
+        # Worker limits: sleep 200 ms at 50 req/s needs 10 workers; fewer and the backlog grows.
+        *(
+            Spec(
+                "executor",
+                "sleep",
+                SLEEP_200,
+                Spread(1100, 3100, 120),
+                workers=w,
+                rate=50.0,
+                lag=lag,
+                backlog_growth=growth,
+                probe=None,
+            )
+            for w, lag, growth in [
+                (2, Spread(18_000_000, 36_000_000, ramp=4_000_000, level=200_000), 40),
+                (4, Spread(7_000_000, 13_700_000, ramp=1_500_000, level=200_000), 30),
+                (8, Spread(1_300_000, 2_450_000, ramp=250_000, level=200_000), 10),
+                (16, Spread(200_900, 204_000, 1000), 0),
+                (32, Spread(200_900, 203_500, 1000), 0),
+            ]
+        ),
+        # CPU work (5 ms of pure Python at 50 req/s): threads, processes and Celery workers.
+        Spec("none", "none", 0.0, QUICK, rate=50.0),
+        _cpu("background", None, 9000, 7000),
+        _cpu("executor", 1, 8200, 6000),
+        _cpu("executor", 2, 8400, 6100),
+        _cpu("executor", 4, 8900, 6400),
+        _cpu("process_pool", 1, 3000, 7500),
+        _cpu("process_pool", 2, 3100, 7300),
+        _cpu("process_pool", 4, 3050, 7400),
+        _cpu("queue", 1, 2800, 16_000),
+        _cpu("queue", 2, 2850, 15_800),
+        _cpu(
+            "queue",
+            4,
+            2800,
+            15_900,
+            status="invalid",
+            lost=3,
+            reason="accounting does not balance: 3 tasks unaccounted for",
+        ),
+        Spec(
+            "process_pool",
+            "upload",
+            20.0,
+            QUICK,
+            workers=2,
+            rate=50.0,
+            status="failed",
+            reason="target app exited during warm-up: BrokenProcessPool (a worker was killed)",
+        ),
+        # Closed model: 10 users, no intended send times, so no corrected latency.
+        _sleep("background", 1100, 3300, rate=None, users=10, probe=None),
+    ]
+
+
+def _histogram(spread: Spread, n: int) -> Any:
+    histogram = hdr.new_histogram()
+    for value in spread.samples(max(n, 1)):
+        hdr.record_us(histogram, value)
+    return histogram
+
+
+@functools.cache  # the slower run repeats most cells; summarizing is the slow part
+def _summary_and_encoding(spread: Spread, n: int) -> tuple[dict[str, Any], str]:
+    histogram = _histogram(spread, n)
+    return hdr.summarize(histogram), hdr.encode(histogram)
+
+
+def _params(spec: Spec) -> dict[str, Any]:
+    return {
+        "strategy": spec.strategy,
+        "workload": spec.workload,
+        "ms": spec.ms,
+        "workers": spec.workers,
+        "model": "open" if spec.users is None else "closed",
+        "rate": spec.rate,
+        "users": spec.users,
+        "arrival": "constant",
+        "duration_s": float(DURATION_S),
+        "warmup_s": 2.0,
+        "repeat": spec.repeat,
+        "queue_limit": 0,
+        "threadpool_tokens": 40,
+        "max_in_flight": 1000,
+        "probe_rate": PROBE_RATE if spec.probe else 0.0,
+        "drain_timeout_s": 30.0,
+        "tasks": spec.tasks_per_request,
+        "fail_at": spec.extras.get("fail_at", 1),
+        "priority": "normal",
+        "upload_bytes": 65536,
+        "load_workers": 1,
+    }
+
+
+def _failed_cell(spec: Spec, cell_id: str, index: int) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "cell_id": cell_id,
+        "index": index,
+        "params": _params(spec),
+        "status": "failed",
+        "reason": spec.reason,
+        "flags": [],
+        "started_at": "2025-01-01T00:30:00Z",
+        "finished_at": "2025-01-01T00:30:04Z",
+        "client": None,
+        "server": None,
+        "loadgen": None,
+        "accounting": None,
+        "pinning": {"server_cpus": [0], "loadgen_cpus": [1]},
+    }
+
+
+def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
+    directory.mkdir(parents=True)
+    if spec.status == "failed":
+        (directory / "cell.json").write_text(_dumps(_failed_cell(spec, cell_id, index)))
+        return
+    offered = spec.rate if spec.users is None else None
+    achieved = (offered or 110.0) * spec.achieved_share
+    requests = round(achieved * DURATION_S)
+    latency, latency_enc = _summary_and_encoding(spec.latency, requests)
+    corrected = corrected_enc = None
+    if offered is not None:
+        factor = spec.corrected_factor
+        corrected_spread = Spread(
+            spec.latency.p50 * (1 + (factor - 1) / 4), spec.latency.p99 * factor
+        )
+        corrected, corrected_enc = _summary_and_encoding(corrected_spread, requests)
+    client_histograms: dict[str, Any] = {
+        f"/{spec.strategy}": {
+            "uncorrected": latency_enc,
+            "corrected": corrected_enc,
+        }
+    }
+    probe = None
+    if spec.probe is not None:
+        probe_requests = round(PROBE_RATE * DURATION_S)
+        probe_latency, probe_enc = _summary_and_encoding(spec.probe, probe_requests)
+        probe = {
+            "requests": probe_requests,
+            "failures": 0,
+            "achieved_rps": PROBE_RATE,
+            "latency_us": probe_latency,
+        }
+        client_histograms[PROBE_REQUEST] = {"uncorrected": probe_enc, "corrected": None}
+    loop_lag, loop_enc = _summary_and_encoding(spec.loop_lag, DURATION_S * 20)
+    server_tasks: dict[str, Any] = {}
+    server_histograms: dict[str, Any] = {}
+    enqueued = completed = failed = not_run = 0
+    if spec.lag is not None:
+        enqueued = requests * spec.tasks_per_request
+        failed = round(enqueued * spec.failed_share)
+        not_run = round(enqueued * spec.not_run_share)
+        completed = enqueued - failed - not_run - spec.lost
+        run_time_spread = Spread(spec.ms * 1000 * 1.002, spec.ms * 1000 * 1.01)
+        wait = Spread(
+            max(spec.lag.p50 - spec.ms * 1000, 50), max(spec.lag.p99 - spec.ms * 1000, 200)
+        )
+        timings = {}
+        encoded = {}
+        for name, spread in [
+            ("queue_wait_us", wait),
+            ("run_time_us", run_time_spread),
+            ("completion_lag_us", spec.lag),
+        ]:
+            timings[name], encoded[name] = _summary_and_encoding(spread, completed + failed)
+        key = f"{spec.strategy}/{spec.workload}"
+        server_tasks[key] = {
+            "enqueued": enqueued,
+            "started": completed + failed,
+            "completed": completed,
+            "failed": failed,
+            "not_run": not_run,
+            "rejected": 0,
+            **timings,
+        }
+        server_histograms[key] = encoded
+    saturation_reasons = []
+    if spec.loadgen_cpu > 90:
+        saturation_reasons.append("cpu>90%")
+    if spec.achieved_share < 0.95:
+        saturation_reasons.append("achieved<95%offered")
+    flags = list(spec.flags)
+    if saturation_reasons and "saturated" not in flags:
+        flags.insert(0, "saturated")
+    # The warm-up's tasks count in the accounting (whole life of the app), not in `tasks`.
+    warmup_tasks = round(enqueued * 0.2)
+    cell = {
+        "schema_version": 1,
+        "cell_id": cell_id,
+        "index": index,
+        "params": _params(spec),
+        "status": spec.status,
+        "reason": spec.reason,
+        "flags": flags,
+        "started_at": f"2025-01-01T00:{index:02d}:00Z",
+        "finished_at": f"2025-01-01T00:{index:02d}:14Z",
+        "client": {
+            "requests": requests,
+            "failures": requests // 100 if "errors" in spec.flags else 0,
+            "dropped": round(((offered or 0) - achieved) * DURATION_S) if "dropped" in flags else 0,
+            "offered_rps": offered,
+            "achieved_rps": round(achieved, 2),
+            "duration_s": float(DURATION_S),
+            "latency_us": latency,
+            "latency_corrected_us": corrected,
+            "probe": probe,
+            "locust": {
+                "requests": requests,
+                "failures": 0,
+                "rps": round(achieved, 1),
+                "median_ms": round(latency["p50"] / 1000),
+                "p99_ms": round(latency["p99"] / 1000),
+            },
+        },
+        "server": {
+            "tasks": server_tasks,
+            "event_loop_lag_us": loop_lag,
+            "gauges_max": {
+                "in_flight": round(spec.backlog_growth * DURATION_S) + 2,
+                "executor_queue_depth": round(spec.backlog_growth * DURATION_S),
+                "threadpool_tokens_in_use": spec.tokens,
+            },
+            "cpu_percent": 35.0,
+            "shutdown": {"drained": True, "waited_s": 0.2},
+        },
+        "loadgen": {
+            "cpu_percent": spec.loadgen_cpu,
+            "cpu_percent_max": min(spec.loadgen_cpu + 6, 100.0),
+            "processes": 1,
+            "saturated": bool(saturation_reasons),
+            "saturation_reasons": saturation_reasons,
+        },
+        "accounting": {
+            "enqueued": enqueued + warmup_tasks,
+            "completed": completed + warmup_tasks,
+            "failed": failed,
+            "not_run": not_run,
+            "rejected": 0,
+            "lost": spec.lost,
+            "balanced": spec.lost == 0,
+            "source": "final",
+        },
+        "pinning": {"server_cpus": [0], "loadgen_cpus": [1]},
+    }
+    (directory / "cell.json").write_text(_dumps(cell))
+    histograms = {
+        "client": client_histograms,
+        "server": server_histograms,
+        "event_loop_lag_us": loop_enc,
+    }
+    (directory / "histograms.json").write_text(_dumps(histograms))
+    _write_timeseries(directory / "timeseries.csv", spec, achieved, completed)
+
+
+def _write_timeseries(path: Path, spec: Spec, achieved: float, completed: int) -> None:
+    p99 = spec.latency.per_second()
+    p50 = [spec.latency.p50 + d * spec.latency.amplitude / 10 for d in PATTERN]
+    lag = spec.lag.per_second() if spec.lag else None
+    loop = spec.loop_lag.per_second()
+    columns = [
+        "t_s",
+        "offered_rps",
+        "achieved_rps",
+        "failures",
+        "dropped",
+        "p50_us",
+        "p99_us",
+        "p99_corrected_us",
+        "tasks_completed",
+        "completion_lag_p50_us",
+        "completion_lag_p99_us",
+        "backlog",
+        "executor_queue_depth",
+        "threadpool_tokens_in_use",
+        "event_loop_lag_p99_us",
+    ]
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(columns)
+        for t in range(DURATION_S):
+            backlog = round(spec.backlog_growth * (t + 1))
+            writer.writerow(
+                [
+                    t,
+                    "" if spec.users else f"{spec.rate:.10g}",
+                    f"{achieved + PATTERN[t] * 0.5:.10g}",
+                    0,
+                    0,
+                    f"{p50[t]:.10g}",
+                    f"{p99[t]:.10g}",
+                    "" if spec.users else f"{p99[t] * spec.corrected_factor:.10g}",
+                    round(completed / DURATION_S) if lag else "",
+                    f"{lag[t] * 0.98:.10g}" if lag else "",
+                    f"{lag[t]:.10g}" if lag else "",
+                    backlog,
+                    backlog if spec.workers else 0,
+                    spec.tokens,
+                    f"{loop[t]:.10g}",
+                ]
+            )
+        # The drain: the load has stopped (offered 0), nothing measured but the gauges.
+        writer.writerow([DURATION_S, 0, 0, "", "", "", "", "", "", "", "", 0, 0, 0, ""])
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def write_run(root: Path, run_id: str, cells: list[Spec]) -> Path:
+    run_dir = root / run_id
+    manifest_cells = []
+    for index, spec in enumerate(cells):
+        cell_id = spec.cell_id(index)
+        _write_cell(run_dir / "cells" / cell_id, spec, cell_id, index)
+        manifest_cells.append({"cell_id": cell_id, "status": spec.status, "reason": spec.reason})
+    manifest = {
+        "schema_version": 1,
+        "run_id": run_id,
+        "status": "partial",
+        "started_at": "2025-01-01T00:00:00Z",
+        "finished_at": "2025-01-01T00:45:00Z",
+        "git": {"commit": "a755c07", "dirty": False, "branch": "main"},
+        "machine": {
+            "cpu_model": "Intel(R) Xeon(R) CPU @ 2.20GHz",
+            "cores": 2,
+            "memory_bytes": 8_000_000_000,
+            "os": "Linux",
+            "kernel": "6.1.0",
+            "python": "3.11.2",
+        },
+        "versions": {
+            "bgbench": "0.1.0",
+            "fastapi": "0.163.0",
+            "starlette": "1.10.0",
+            "uvicorn": "0.54.0",
+            "locust": "2.47.0",
+        },
+        "pinning": {
+            "available_cpus": [0, 1],
+            "server_cpus": [0],
+            "loadgen_cpus": [1],
+            "pinned": True,
+            "note": "server on CPU 0, Locust on CPU 1",
+        },
+        "sweep": {"name": "golden", "source": "sweeps/golden.toml", "duration_s": DURATION_S},
+        "cells": manifest_cells,
+        "skipped": [],
+    }
+    (run_dir / "manifest.json").write_text(_dumps(manifest))
+    return run_dir
+
+
+def slower(cells: list[Spec]) -> list[Spec]:
+    """The same sweep with `background` 1.5× slower at the p99 at sleep 200 ms, 100 req/s."""
+    return [
+        replace(s, latency=replace(s.latency, p99=s.latency.p99 * 1.5))
+        if (s.strategy, s.workload, s.ms, s.rate, s.users)
+        == ("background", "sleep", SLEEP_200, 100.0, None)
+        else s
+        for s in cells
+    ]
+
+
+def write_all(root: Path) -> None:
+    cells = specs()
+    write_run(root, RUN_ID, cells)
+    write_run(root, SLOWER_RUN_ID, slower(cells))
+
+
+if __name__ == "__main__":
+    import shutil
+
+    for run in (RUN_ID, SLOWER_RUN_ID):
+        shutil.rmtree(GOLDEN / run, ignore_errors=True)
+    write_all(GOLDEN)

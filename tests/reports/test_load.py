@@ -1,0 +1,132 @@
+"""Reading a run: the golden run loads whole; a corrupt, partial or foreign directory gives
+one clear line (what and how to fix), and a partial run keeps what it has."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reports.errors import ReportInputError
+from reports.load import load_run, read_schema_version
+from reports.results import Run
+from tests.reports.conftest import GOLDEN, GOLDEN_RUN
+
+
+@pytest.fixture
+def run_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(GOLDEN_RUN, tmp_path / GOLDEN_RUN.name))
+
+
+def test_golden_run_loads_every_cell(golden_run: Run) -> None:
+    assert golden_run.run_id == "20250101T000000Z-golden"
+    assert golden_run.status == "partial"
+    assert len(golden_run.cells) == 40
+    assert golden_run.missing == ()
+    failed = next(c for c in golden_run.cells if c.status == "failed")
+    assert failed.client is None
+    assert failed.timeseries is None
+    assert failed.histograms is None
+    assert failed.reason is not None
+    assert "BrokenProcessPool" in failed.reason
+
+
+def test_timeseries_reads_empty_fields_as_not_measured(golden_run: Run) -> None:
+    none = golden_run.cells[0]
+    assert none.timeseries is not None
+    assert len(none.timeseries) == 11  # 10 s of load, 1 s of drain
+    assert none.timeseries.column("offered_rps", loaded_only=True).size == 10
+    assert np.isnan(none.timeseries.columns["completion_lag_p99_us"]).all()
+    assert none.timeseries.column("completion_lag_p99_us").size == 0
+    assert none.timeseries.column("p99_us").mean() == pytest.approx(2500)
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ReportInputError) as caught:
+        load_run(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    assert "no such directory" in _error(tmp_path / "nope")
+
+
+def test_foreign_directory(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a run")
+    message = _error(tmp_path)
+    assert "not a bgbench run (no manifest.json)" in message
+    assert "results/<run_id>" in message
+
+
+def test_the_results_folder_instead_of_a_run() -> None:
+    assert "holds runs, not one run" in _error(GOLDEN)
+
+
+def test_a_file_instead_of_a_directory(run_copy: Path) -> None:
+    assert "a file, not a run directory" in _error(run_copy / "manifest.json")
+
+
+def test_corrupt_manifest(run_copy: Path) -> None:
+    manifest = run_copy / "manifest.json"
+    manifest.write_text(manifest.read_text()[:200])
+    message = _error(run_copy)
+    assert "manifest.json: not valid JSON" in message
+    assert "re-run the sweep" in message
+
+
+def test_foreign_manifest(run_copy: Path) -> None:
+    (run_copy / "manifest.json").write_text(json.dumps({"name": "something else"}))
+    assert "not a bgbench manifest" in _error(run_copy)
+
+
+def test_unknown_schema_version(run_copy: Path) -> None:
+    manifest = run_copy / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["schema_version"] = 2
+    manifest.write_text(json.dumps(data))
+    assert read_schema_version(run_copy) == 2
+    message = _error(run_copy)
+    assert "results schema version 2, but this bgbench reads version 1" in message
+
+
+def test_partial_run_keeps_what_it_has(run_copy: Path) -> None:
+    cells = run_copy / "cells"
+    shutil.rmtree(cells / "039-background-sleep200ms-wna-closed10")  # never started
+    (cells / "038-process_pool-upload20ms-w2-r50" / "cell.json").unlink()  # stopped mid-cell
+    corrupt = cells / "001-inline-sleep200ms-wna-r100" / "cell.json"
+    corrupt.write_text(corrupt.read_text()[:100])  # cut short
+    run = load_run(run_copy)
+    assert len(run.cells) == 37
+    missing = {m.cell_id: m.why for m in run.missing}
+    assert "has no directory" in missing["039-background-sleep200ms-wna-closed10"]
+    assert "no cell.json" in missing["038-process_pool-upload20ms-w2-r50"]
+    assert "not valid JSON" in missing["001-inline-sleep200ms-wna-r100"]
+
+
+def test_a_cell_that_does_not_match_the_format_is_missing(run_copy: Path) -> None:
+    path = run_copy / "cells" / "000-none-none-wna-r100" / "cell.json"
+    data = json.loads(path.read_text())
+    del data["client"]["latency_us"]
+    path.write_text(json.dumps(data))
+    (missing,) = load_run(run_copy).missing
+    assert missing.why == "cell files do not match the format: no `latency_us`"
+
+
+def test_a_cell_directory_the_manifest_does_not_list_yet_is_read(run_copy: Path) -> None:
+    manifest = run_copy / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["cells"] = data["cells"][:-1]
+    data["status"] = "interrupted"
+    manifest.write_text(json.dumps(data))
+    run = load_run(run_copy)
+    assert run.cells[-1].cell_id == "039-background-sleep200ms-wna-closed10"
+
+
+def test_a_run_with_no_readable_cell(run_copy: Path) -> None:
+    shutil.rmtree(run_copy / "cells")
+    assert "no readable cell" in _error(run_copy)
