@@ -15,8 +15,6 @@ from bgbench import hdr
 from reports.results import Cell, CellParams, FloatArray, Summary
 from reports.stats import IntArray, quantile_of_counts
 
-# The `/baseline-sync` requests sent alongside the load: their name in histograms.json.
-PROBE_REQUEST = "probe/baseline-sync"
 CONTROLS = ("none", "inline")
 # Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
 WORKER_STRATEGIES = ("executor", "process_pool", "queue")
@@ -212,7 +210,7 @@ def _encoded_requests(cells: Iterable[Cell], probe: bool, corrected: bool) -> li
             continue
         for name, (uncorrected, corrected_text) in cell.histograms.client.items():
             chosen = corrected_text if corrected else uncorrected
-            if (name == PROBE_REQUEST) == probe and chosen is not None:
+            if (name == cell.histograms.probe) == probe and chosen is not None:
                 found.append(chosen)
     return found
 

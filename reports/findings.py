@@ -4,9 +4,10 @@ Only trusted cells count (status ok, load generator not saturated, offered rate 
 the flagged ones of a slice are named in the finding as not counted. A finding whose cells
 the run lacks is skipped, and the report says which and why.
 
-Response latency, completion lag and event-loop lag are compared as the mean of their
-per-second p99 (the time series), resampled by second; the /baseline-sync probe, which has no
-per-second column, as the p99 of its histogram, resampled by request.
+Response latency, completion lag, event-loop lag and the /baseline-sync probe are compared as
+the mean of their per-second p99 (the time series), resampled by second. Results written before
+the time series had the probe's column compare the probe by the p99 of its histogram instead,
+resampled by request, and the finding says so.
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ from reports.stats import (
     mean_interval,
     proportion_interval,
     quantile_difference,
+    quantile_of_counts,
 )
 
 P50 = "p50_us"
 P99 = "p99_us"
 LAG_P99 = "completion_lag_p99_us"
 LOOP_P99 = "event_loop_lag_p99_us"
+PROBE_P99 = "probe_p99_us"
+# The most thread-pool tokens in use: the app's peak (it looks every 10 ms), or in older results
+# only the sample it takes once a second.
+TOKENS_PEAK = "threadpool_tokens_in_use_max"
+TOKENS_SAMPLED = "threadpool_tokens_in_use"
 MIDDLEWARE = {
     "middleware_base": 'tasks attached in an @app.middleware("http")',
     "middleware_asgi": "tasks attached in a pure ASGI middleware",
@@ -204,20 +211,77 @@ def _probe_counts(point: Point) -> analysis.Counts | None:
     return analysis.request_counts(point.trusted, probe=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _ProbeP99:
+    """How the probe's p99 is compared: second by second like everything else, or, for results
+    whose time series has no probe column yet, over all its requests (its histogram, resampled
+    by request: that treats requests as independent, which they are not, so its intervals come
+    out too narrow)."""
+
+    by_second: bool
+
+    @classmethod
+    def of(cls, *compared: Point) -> _ProbeP99:
+        cells = [c for point in compared for c in point.trusted]
+        return cls(all(c.timeseries is not None and c.timeseries.has(PROBE_P99) for c in cells))
+
+    @property
+    def words(self) -> str:
+        return "mean per-second p99" if self.by_second else "p99 over all its requests"
+
+    @property
+    def note(self) -> str:
+        """A sentence to end the finding with: how the fallback was computed, and its caveat."""
+        if self.by_second:
+            return ""
+        return (
+            " These results have no per-second probe p99, so the probe's p99 comes from its "
+            "histogram, resampled by request: its interval is likely too narrow."
+        )
+
+    def change(self, before: Point, after: Point) -> Interval | None:
+        """after − before, or None if either lacks the measurements."""
+        if self.by_second:
+            return _difference(before, after, PROBE_P99)
+        counts = _probe_counts(before), _probe_counts(after)
+        if counts[0] is None or counts[1] is None:
+            return None
+        return quantile_difference(counts[0], counts[1], 99.0)
+
+    def level(self, point: Point) -> float:
+        """The point's p99; only for a point that `change` had the measurements of."""
+        if self.by_second:
+            return _level(point, PROBE_P99)
+        counts = _probe_counts(point)
+        assert counts is not None  # `change` returned an interval: the histogram is there
+        return quantile_of_counts(*counts, 99.0)
+
+
+def _gauge_max(point: Point, gauge: str) -> float | None:
+    """The gauge's maximum over the point's trusted cells; None if one of them lacks it."""
+    gauges = [c.server.gauges_max for c in point.trusted if c.server is not None]
+    if not gauges or any(gauge not in g for g in gauges):
+        return None
+    return max(g[gauge] for g in gauges)
+
+
 def _pool_use(point: Point) -> str:
     """Whether the thread pool ran out, which tells starvation from a blocked event loop."""
-    peak = max(
-        (c.server.gauges_max.get("threadpool_tokens_in_use", 0) for c in point.trusted if c.server),
-        default=0,
-    )
     total = point.params.raw.get("threadpool_tokens")
-    # The gauge is sampled once a second: a short peak between samples goes unseen.
+    peak = _gauge_max(point, TOKENS_PEAK)
+    if peak is not None:
+        if total is None:
+            return f"peak {peak:g} thread-pool tokens in use"
+        verdict = "ran out" if peak >= total else "did not run out"
+        return f"peak {peak:g} of {total} thread-pool tokens in use: the pool {verdict}"
+    # Older results: a sample once a second, so a short peak between samples goes unseen.
+    sampled = _gauge_max(point, TOKENS_SAMPLED) or 0
     if total is None:
-        return f"thread-pool tokens in use peaked at {peak:g} (sampled each second)"
-    if peak >= total:
+        return f"thread-pool tokens in use peaked at {sampled:g} (sampled each second)"
+    if sampled >= total:
         return f"the thread pool ran out: all {total} tokens were in use"
     return (
-        f"the thread pool was not seen to run out (sampled each second, at most {peak:g} of "
+        f"the thread pool was not seen to run out (sampled each second, at most {sampled:g} of "
         f"{total} tokens in use)"
     )
 
@@ -226,32 +290,29 @@ def starvation(groups: Groups) -> list[Finding]:
     found = []
     for where, group in groups:
         control = analysis.find(group, "none")
-        control_probe = _probe_counts(control) if control and control.usable else None
-        if control is None or control_probe is None:
+        if control is None or not control.usable:
             continue
-        changes = []
-        for point in group:
-            probe = _probe_counts(point) if point.usable and point is not control else None
-            if probe is not None:
-                changes.append((point, quantile_difference(control_probe, probe, 99.0)))
+        others = [p for p in group if p.usable and p is not control]
+        probe = _ProbeP99.of(control, *others)
+        changes = [(p, c) for p in others if (c := probe.change(control, p)) is not None]
         if not changes:
             continue
         worst, change = max(changes, key=lambda pc: pc[1].estimate)
-        control_p99 = analysis.latency_summary(control.trusted, probe=True)
-        assert control_p99 is not None
+        before = duration(probe.level(control))
         slower = [p.params.variant for p, c in changes if c.significant and c.estimate > 0]
         if change.significant and change.estimate > 0:
             text = (
                 f"At {where}, {worst.params.variant} slows the /baseline-sync probe (a "
-                f"`def` endpoint: it needs a thread-pool token and the event loop): its p99 rose "
-                f"by {interval_text(change)} over {duration(control_p99.p99)} with no background "
+                f"`def` endpoint: it needs a thread-pool token and the event loop): its "
+                f"{probe.words} rose by {interval_text(change)} over {before} with no background "
                 f"work; {_pool_use(worst)}. Significantly slower probes: {', '.join(slower)}."
+                f"{probe.note}"
             )
         else:
             text = (
-                f"At {where}, no strategy slowed the /baseline-sync probe significantly: "
-                f"the largest change, with {worst.params.variant}, is {interval_text(change)} over "
-                f"{duration(control_p99.p99)} with no background work."
+                f"At {where}, no strategy slowed the /baseline-sync probe's {probe.words} "
+                f"significantly: the largest change, with {worst.params.variant}, is "
+                f"{interval_text(change)} over {before} with no background work.{probe.note}"
             )
         found.append(
             Finding(
@@ -283,16 +344,18 @@ def blocking(groups: Groups) -> list[Finding]:
             f"against background_async) changes event-loop lag p99 by {interval_text(loop)} "
             f"and every request's p99 response latency by {interval_text(response)}"
         )
-        probes = _probe_counts(async_point), _probe_counts(blocking_point)
-        if probes[0] is not None and probes[1] is not None:
-            probe = quantile_difference(probes[0], probes[1], 99.0)
-            measures.append(Measure("/baseline-sync probe p99", probe))
-            text += f"; the /baseline-sync probe's p99 by {interval_text(probe)}"
+        probe = _ProbeP99.of(async_point, blocking_point)
+        probe_change = probe.change(async_point, blocking_point)
+        note = ""
+        if probe_change is not None:
+            measures.append(Measure("/baseline-sync probe p99", probe_change))
+            text += f"; the /baseline-sync probe's {probe.words} by {interval_text(probe_change)}"
+            note = probe.note
         found.append(
             Finding(
                 "blocking",
                 where,
-                text + ".",
+                f"{text}.{note}",
                 tuple(measures),
                 _cells(async_point, blocking_point),
                 _not_counted(group, ["background_blocking", "background_async"]),
@@ -414,8 +477,8 @@ KINDS: dict[str, _Kind] = {
     ),
     "starvation": _Kind(
         "Where sync endpoints starve (the /baseline-sync probe)",
-        "a trusted `none` cell and another trusted cell at the same load, both with a "
-        "/baseline-sync probe histogram",
+        "a trusted `none` cell and another trusted cell at the same load, both with "
+        "/baseline-sync probe requests",
         starvation,
     ),
     "blocking": _Kind(

@@ -36,6 +36,9 @@ from reports.results import (
 
 T = TypeVar("T")
 
+# The probe's request name (loadtests/support/recording.py) in results that do not record it.
+DEFAULT_PROBE_REQUEST = "probe/baseline-sync"
+
 
 class _Malformed(Exception):
     """A file that parses as JSON but does not hold what the format says."""
@@ -107,6 +110,7 @@ def _params(value: Any) -> CellParams:
 
 def _client(value: Any) -> ClientMetrics:
     data = _mapping(value)
+    probe = _optional(data, "probe", _mapping)
     return ClientMetrics(
         requests=_field(data, "requests", int),
         failures=_field(data, "failures", int),
@@ -116,14 +120,14 @@ def _client(value: Any) -> ClientMetrics:
         duration_s=_field(data, "duration_s", float),
         latency=_field(data, "latency_us", _summary),
         latency_corrected=_optional(data, "latency_corrected_us", _summary),
-        probe=_optional(data, "probe", _probe),
+        probe=None if probe is None else _probe(probe),
+        probe_name=None if probe is None else _optional(probe, "name", str),
     )
 
 
-def _probe(value: Any) -> Summary:
-    """The probe's latency: `{requests, failures, achieved_rps, latency_us}` as the sweep
-    writes it (a bare summary is read too)."""
-    data = _mapping(value)
+def _probe(data: Mapping[str, Any]) -> Summary:
+    """The probe's latency: `{name, requests, failures, achieved_rps, latency_us}` as the
+    sweep writes it (a bare summary is read too)."""
     return _field(data, "latency_us", _summary) if "latency_us" in data else _summary(data)
 
 
@@ -173,7 +177,9 @@ def _accounting(value: Any) -> Accounting:
     )
 
 
-def _histograms(path: Path) -> Histograms | None:
+def _histograms(path: Path, probe: str) -> Histograms | None:
+    """`probe`: the probe's request name to assume if the file does not give it (older
+    results); a null there means the cell had no probe."""
     if not path.exists():
         return None
     data = _mapping(read_json(path, "histograms"))
@@ -186,7 +192,18 @@ def _histograms(path: Path) -> Histograms | None:
         key: {timing: str(encoded) for timing, encoded in _mapping(timings).items()}
         for key, timings in _field(data, "server", _mapping).items()
     }
-    return Histograms(client, server, _optional(data, "event_loop_lag_us", str))
+    return Histograms(
+        client,
+        server,
+        _optional(data, "event_loop_lag_us", str),
+        _optional(data, "probe", str) if "probe" in data else probe,
+    )
+
+
+def _probe_name(client: ClientMetrics | None) -> str:
+    """The probe's request name as cell.json gives it, else the one it always had before the
+    results recorded it."""
+    return client.probe_name if client and client.probe_name else DEFAULT_PROBE_REQUEST
 
 
 def _number(text: str) -> float:
@@ -220,6 +237,7 @@ def _cell(directory: Path) -> Cell:
     measured = status == "ok"
     # A failed cell may have no metrics at all; an ok one must have them all.
     pick = _field if measured else _optional
+    client = pick(data, "client", _client)
     return Cell(
         cell_id=_field(data, "cell_id", str),
         index=_field(data, "index", int),
@@ -227,12 +245,12 @@ def _cell(directory: Path) -> Cell:
         status=status,
         reason=_optional(data, "reason", str),
         flags=tuple(_optional(data, "flags", list) or ()),
-        client=pick(data, "client", _client),
+        client=client,
         server=pick(data, "server", _server),
         loadgen=pick(data, "loadgen", _loadgen),
         accounting=_optional(data, "accounting", _accounting),
         timeseries=_timeseries(directory / "timeseries.csv"),
-        histograms=_histograms(directory / "histograms.json"),
+        histograms=_histograms(directory / "histograms.json", _probe_name(client)),
     )
 
 

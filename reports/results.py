@@ -99,6 +99,7 @@ class ClientMetrics:
     latency: Summary
     latency_corrected: Summary | None
     probe: Summary | None
+    probe_name: str | None  # the probe's request name, when cell.json gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class Histograms:
     client: Mapping[str, tuple[str | None, str | None]]
     server: Mapping[str, Mapping[str, str]]  # task key -> timing name -> encoded
     event_loop_lag: str | None
+    probe: str | None  # the probe's request name among `client`; None: the cell had no probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,10 @@ class TimeSeries:
             keep &= offered != 0
         kept: FloatArray = values[keep]
         return kept
+
+    def has(self, name: str) -> bool:
+        """Whether the file has the column at all: older results lack the newer ones."""
+        return name in self.columns
 
     def __len__(self) -> int:
         return len(self.columns.get("t_s", ()))

@@ -15,7 +15,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
-from bgbench import hdr
+from bgbench import hdr, schema
 
 GOLDEN = Path(__file__).parent / "golden"
 RUN_ID = "20250101T000000Z-golden"
@@ -23,6 +23,7 @@ SLOWER_RUN_ID = "20250102T000000Z-golden-slower"
 DURATION_S = 10
 PROBE_RATE = 10.0
 PROBE_REQUEST = "probe/baseline-sync"  # as loadtests/support/recording.py names it
+THREADPOOL_TOKENS = 40
 # Per-second deviations around a level: they sum to zero, so a column's mean is its level.
 PATTERN = (-2, 1, 0, 2, -1, 1, -2, 0, 2, -1)
 Z99 = NormalDist().inv_cdf(0.99)
@@ -42,7 +43,9 @@ class Spread:
     p99: float
     amplitude: float = 0.0  # per-second p99 = level + amplitude × PATTERN
     ramp: float = 0.0  # or, when set, per-second p99 = level + ramp × t (a growing backlog)
-    level: float | None = None  # the first second's p99 when it ramps; else the p99
+    # The per-second p99's level (the first second's when it ramps); unset, the p99. A probe
+    # sends 10 requests a second, so its per-second p99 is the slowest of 10: below its p99.
+    level: float | None = None
 
     @property
     def base(self) -> float:
@@ -82,7 +85,8 @@ class Spec:
     failed_share: float = 0.0
     lost: int = 0
     backlog_growth: float = 0.0
-    tokens: int = 0
+    tokens: int = 0  # thread-pool tokens in use, sampled at the end of each second
+    tokens_peak: int | None = None  # the most in use within a second (10 ms looks); unset: tokens
     extras: dict[str, Any] = field(default_factory=dict)
 
     def cell_id(self, index: int) -> str:
@@ -95,7 +99,7 @@ class Spec:
 
 
 QUICK = Spread(900, 2500, 150)
-PROBE_OK = Spread(1000, 2600)
+PROBE_OK = Spread(1000, 2600, 150, level=1900)
 SLEEP_200 = 200.0
 
 
@@ -124,9 +128,26 @@ def specs() -> list[Spec]:
     return [
         # The strategies side by side: sleep 200 ms at 100 req/s, with a probe.
         none,
-        _sleep("inline", 201_500, 206_000, lag=inline_lag, probe=Spread(1100, 3000)),
-        _sleep("background", 1300, 4000, tokens=21, probe=Spread(1400, 5000)),
-        _sleep("background", 1350, 4200, repeat=2, tokens=22, probe=Spread(1400, 5100)),
+        _sleep(
+            "inline", 201_500, 206_000, lag=inline_lag, probe=Spread(1100, 3000, 200, level=2100)
+        ),
+        _sleep(
+            "background",
+            1300,
+            4000,
+            tokens=21,
+            tokens_peak=26,
+            probe=Spread(1400, 5000, 300, level=3200),
+        ),
+        _sleep(
+            "background",
+            1350,
+            4200,
+            repeat=2,
+            tokens=22,
+            tokens_peak=27,
+            probe=Spread(1400, 5100, 300, level=3300),
+        ),
         _sleep("background_async", 1100, 3200),
         # A blocking sleep on the event loop at 100 req/s needs 20 s of loop per second.
         _sleep(
@@ -136,7 +157,7 @@ def specs() -> list[Spec]:
             achieved_share=0.046,
             corrected_factor=3.0,
             loop_lag=Spread(190_000, 210_000, 2000),
-            probe=Spread(2_800_000, 8_500_000),
+            probe=Spread(2_800_000, 8_500_000, 400_000, level=6_000_000),
             lag=Spread(3_000_000, 9_200_000, 5000),
             flags=("saturated", "dropped"),
             loadgen_cpu=40.0,
@@ -166,7 +187,15 @@ def specs() -> list[Spec]:
         # Offered rate: 50 and 250 req/s; at 250 the sync tasks need 50 of the 40 tokens.
         replace(none, rate=50.0),
         _sleep("inline", 201_000, 204_000, rate=50.0, lag=inline_lag),
-        _sleep("background", 1250, 3600, rate=50.0, tokens=11),
+        _sleep(
+            "background",
+            1250,
+            3600,
+            rate=50.0,
+            tokens=11,
+            tokens_peak=14,
+            probe=Spread(1000, 2600, 150, level=2000),
+        ),
         _sleep("background_async", 1050, 3000, rate=50.0),
         replace(none, rate=250.0, latency=Spread(950, 2700, 150)),
         _sleep(
@@ -185,7 +214,7 @@ def specs() -> list[Spec]:
             rate=250.0,
             tokens=40,
             backlog_growth=10,
-            probe=Spread(400_000, 1_200_000),
+            probe=Spread(400_000, 1_200_000, 60_000, level=800_000),
             lag=Spread(1_800_000, 2_700_000, ramp=200_000, level=900_000),
         ),
         _sleep("background_async", 1200, 3500, rate=250.0),
@@ -204,7 +233,7 @@ def specs() -> list[Spec]:
             "sleep",
             5.0,
             Spread(1000, 2900, 120),
-            probe=Spread(1000, 2700),
+            probe=Spread(1000, 2700, 150, level=2000),
             lag=Spread(5200, 6100, 100),
             loop_lag=Spread(150, 350, 20),
         ),
@@ -213,7 +242,7 @@ def specs() -> list[Spec]:
             "sleep",
             5.0,
             Spread(6000, 38_000, 1500),
-            probe=Spread(5500, 36_000),
+            probe=Spread(5500, 36_000, 3000, level=24_000),
             lag=Spread(9000, 41_000, 1500),
             loop_lag=Spread(4000, 9500, 400),
             corrected_factor=1.4,
@@ -271,6 +300,20 @@ def specs() -> list[Spec]:
         ),
         # Closed model: 10 users, no intended send times, so no corrected latency.
         _sleep("background", 1100, 3300, rate=None, users=10, probe=None),
+        # 200 req/s: the sync tasks need all 40 tokens on average. The once-a-second sample
+        # never sees more than 38 in use, the 10 ms peak sees all 40: the pool runs out now
+        # and then, and a probe that comes then waits for a token.
+        replace(none, rate=200.0, latency=Spread(920, 2600, 150)),
+        _sleep(
+            "background",
+            1500,
+            5200,
+            rate=200.0,
+            tokens=38,
+            tokens_peak=40,
+            probe=Spread(1500, 40_000, 2500, level=12_000),
+            lag=Spread(201_500, 236_000, 4000),
+        ),
     ]
 
 
@@ -301,7 +344,7 @@ def _params(spec: Spec) -> dict[str, Any]:
         "warmup_s": 2.0,
         "repeat": spec.repeat,
         "queue_limit": 0,
-        "threadpool_tokens": 40,
+        "threadpool_tokens": THREADPOOL_TOKENS,
         "max_in_flight": 1000,
         "probe_rate": PROBE_RATE if spec.probe else 0.0,
         "drain_timeout_s": 30.0,
@@ -359,6 +402,7 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
         probe_requests = round(PROBE_RATE * DURATION_S)
         probe_latency, probe_enc = _summary_and_encoding(spec.probe, probe_requests)
         probe = {
+            "name": PROBE_REQUEST,
             "requests": probe_requests,
             "failures": 0,
             "achieved_rps": PROBE_RATE,
@@ -442,6 +486,7 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
                 "in_flight": round(spec.backlog_growth * DURATION_S) + 2,
                 "executor_queue_depth": round(spec.backlog_growth * DURATION_S),
                 "threadpool_tokens_in_use": spec.tokens,
+                "threadpool_tokens_in_use_max": _tokens_peak(spec),
             },
             "cpu_percent": 35.0,
             "shutdown": {"drained": True, "waited_s": 0.2},
@@ -467,6 +512,7 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
     }
     (directory / "cell.json").write_text(_dumps(cell))
     histograms = {
+        "probe": PROBE_REQUEST if spec.probe else None,
         "client": client_histograms,
         "server": server_histograms,
         "event_loop_lag_us": loop_enc,
@@ -475,54 +521,68 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
     _write_timeseries(directory / "timeseries.csv", spec, achieved, completed)
 
 
+def _tokens_peak(spec: Spec) -> int:
+    return spec.tokens if spec.tokens_peak is None else spec.tokens_peak
+
+
+def _tokens_peaks(spec: Spec) -> list[int]:
+    """The peak of each second: up to 4 below the cell's, never below the sample."""
+    peak = _tokens_peak(spec)
+    return [max(spec.tokens, peak - (2 - d)) for d in PATTERN]
+
+
 def _write_timeseries(path: Path, spec: Spec, achieved: float, completed: int) -> None:
     p99 = spec.latency.per_second()
     p50 = [spec.latency.p50 + d * spec.latency.amplitude / 10 for d in PATTERN]
     lag = spec.lag.per_second() if spec.lag else None
     loop = spec.loop_lag.per_second()
-    columns = [
-        "t_s",
-        "offered_rps",
-        "achieved_rps",
-        "failures",
-        "dropped",
-        "p50_us",
-        "p99_us",
-        "p99_corrected_us",
-        "tasks_completed",
-        "completion_lag_p50_us",
-        "completion_lag_p99_us",
-        "backlog",
-        "executor_queue_depth",
-        "threadpool_tokens_in_use",
-        "event_loop_lag_p99_us",
-    ]
+    probe = spec.probe.per_second() if spec.probe else None
+    tokens_peaks = _tokens_peaks(spec)
     with path.open("w", newline="") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(columns)
+        writer = csv.DictWriter(file, schema.TIMESERIES_COLUMNS, lineterminator="\n")
+        writer.writeheader()
         for t in range(DURATION_S):
             backlog = round(spec.backlog_growth * (t + 1))
             writer.writerow(
-                [
-                    t,
-                    "" if spec.users else f"{spec.rate:.10g}",
-                    f"{achieved + PATTERN[t] * 0.5:.10g}",
-                    0,
-                    0,
-                    f"{p50[t]:.10g}",
-                    f"{p99[t]:.10g}",
-                    "" if spec.users else f"{p99[t] * spec.corrected_factor:.10g}",
-                    round(completed / DURATION_S) if lag else "",
-                    f"{lag[t] * 0.98:.10g}" if lag else "",
-                    f"{lag[t]:.10g}" if lag else "",
-                    backlog,
-                    backlog if spec.workers else 0,
-                    spec.tokens,
-                    f"{loop[t]:.10g}",
-                ]
+                {
+                    "t_s": t,
+                    "offered_rps": "" if spec.users else f"{spec.rate:.10g}",
+                    "achieved_rps": f"{achieved + PATTERN[t] * 0.5:.10g}",
+                    "failures": 0,
+                    "dropped": 0,
+                    "p50_us": f"{p50[t]:.10g}",
+                    "p99_us": f"{p99[t]:.10g}",
+                    "p99_corrected_us": (
+                        "" if spec.users else f"{p99[t] * spec.corrected_factor:.10g}"
+                    ),
+                    "tasks_completed": round(completed / DURATION_S) if lag else "",
+                    "completion_lag_p50_us": f"{lag[t] * 0.98:.10g}" if lag else "",
+                    "completion_lag_p99_us": f"{lag[t]:.10g}" if lag else "",
+                    "backlog": backlog,
+                    "executor_queue_depth": backlog if spec.workers else 0,
+                    "threadpool_tokens_in_use": spec.tokens,
+                    "threadpool_tokens_in_use_max": tokens_peaks[t],
+                    "event_loop_lag_p99_us": f"{loop[t]:.10g}",
+                    "probe_requests": f"{PROBE_RATE:.10g}" if probe else "",
+                    "probe_p99_us": f"{probe[t]:.10g}" if probe else "",
+                }
             )
         # The drain: the load has stopped (offered 0), nothing measured but the gauges.
-        writer.writerow([DURATION_S, 0, 0, "", "", "", "", "", "", "", "", 0, 0, 0, ""])
+        gauges = (
+            "backlog",
+            "executor_queue_depth",
+            "threadpool_tokens_in_use",
+            "threadpool_tokens_in_use_max",
+        )
+        writer.writerow(
+            {
+                **dict.fromkeys(schema.TIMESERIES_COLUMNS, ""),
+                **dict.fromkeys(gauges, 0),
+                "t_s": DURATION_S,
+                "offered_rps": 0,
+                "achieved_rps": 0,
+            }
+        )
 
 
 def _dumps(data: Any) -> str:

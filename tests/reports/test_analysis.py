@@ -12,7 +12,7 @@ from bgbench import hdr
 from reports import analysis
 from reports.load import load_run
 from reports.results import Cell, Run
-from tests.reports.conftest import GOLDEN_RUN
+from tests.reports.conftest import GOLDEN_RUN, PROBE_CELL, rename_probe
 
 
 def _cell(run: Run, cell_id: str) -> Cell:
@@ -43,7 +43,7 @@ def test_repeats_group_into_one_point(golden_run: Run) -> None:
         "002-background-sleep200ms-wna-r100",
         "003-background-sleep200ms-wna-r100-x2",
     )
-    assert len(points) == 39
+    assert len(points) == 41  # 42 cells, one point with 2 repeats
 
 
 def test_slices_keep_different_work_apart_and_share_the_control(golden_run: Run) -> None:
@@ -58,6 +58,7 @@ def test_slices_keep_different_work_apart_and_share_the_control(golden_run: Run)
         "cpu 5 ms at 50 req/s, no probe",
         "upload 20 ms at 50 req/s, no probe",
         "sleep 200 ms at 10 users, no probe",
+        "sleep 200 ms at 200 req/s, with a probe",
     ]
     none_100 = slices["sleep 200 ms at 100 req/s, with a probe"][0]
     assert none_100.params.strategy == "none"
@@ -96,6 +97,21 @@ def test_probe_is_kept_apart_from_the_load(golden_run: Run) -> None:
     assert probe is not None
     assert probe.p99 == cell.client.probe.p99
     assert analysis.request_counts([cell]) is not None
+
+
+def test_the_probe_is_told_apart_by_the_name_the_results_give(tmp_path: Path) -> None:
+    run_dir = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "run"))
+    rename_probe(run_dir / "cells" / PROBE_CELL, "probe/sync-check")
+    cell = _cell(load_run(run_dir), PROBE_CELL)
+    assert cell.client is not None
+    assert cell.client.probe is not None
+    probe = analysis.latency_summary([cell], probe=True)
+    assert probe is not None
+    assert probe.p99 == cell.client.probe.p99
+    # 250 req/s for 10 s: 2500 requests of the load, the probe's 100 left out.
+    load = analysis.request_counts([cell])
+    assert load is not None
+    assert int(load[1].sum()) == 2500
 
 
 def test_lag_summary_falls_back_to_the_cells_own(tmp_path: Path) -> None:

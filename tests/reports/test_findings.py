@@ -85,6 +85,55 @@ def test_worker_limit_leaves_out_an_invalid_cell(found: Findings) -> None:
 
 def test_starvation_of_the_sync_probe(found: Findings) -> None:
     finding = _one(found, "starvation", "sleep 200 ms at 250 req/s, with a probe")
+    # Per-second probe p99 levels: background 800 000 µs, none 1900 µs: +798 100 µs.
+    change = finding.measures[0].interval
+    assert change.estimate == pytest.approx(800_000 - 1_900)
+    assert change.significant
+    assert change.low < 798_100 < change.high
+    assert "its mean per-second p99 rose by +798 ms (95% CI " in finding.text
+    assert "histogram" not in finding.text  # the fallback's note
+    assert "over 1.9 ms with no background work" in finding.text
+    assert "peak 40 of 40 thread-pool tokens in use: the pool ran out" in finding.text
+
+
+def test_the_token_peak_sees_what_the_sample_each_second_misses(
+    found: Findings, golden_run: Run
+) -> None:
+    finding = _one(found, "starvation", "sleep 200 ms at 200 req/s, with a probe")
+    # Per-second probe p99 levels: background 12 000 µs, none 1900 µs: +10 100 µs.
+    assert finding.measures[0].interval.estimate == pytest.approx(12_000 - 1_900)
+    (cell,) = (c for c in golden_run.cells if c.cell_id == "041-background-sleep200ms-wna-r200")
+    assert cell.server is not None
+    assert cell.server.gauges_max["threadpool_tokens_in_use"] == 38  # the sample each second
+    assert cell.server.gauges_max["threadpool_tokens_in_use_max"] == 40  # the 10 ms peak
+    assert "peak 40 of 40 thread-pool tokens in use: the pool ran out" in finding.text
+
+
+def test_starvation_pools_repeats_and_says_the_pool_did_not_run_out(found: Findings) -> None:
+    finding = _one(found, "starvation", "sleep 200 ms at 100 req/s, with a probe")
+    # background's two repeats pooled, 10 s each at per-second probe p99 levels 3200 and
+    # 3300 µs: 3250; none 1900: +1350 µs. Token peaks 26 and 27: the higher counts.
+    assert finding.measures[0].interval.estimate == pytest.approx(3250 - 1900)
+    assert "background slows the /baseline-sync probe" in finding.text
+    assert "peak 27 of 40 thread-pool tokens in use: the pool did not run out" in finding.text
+
+
+def test_starvation_says_when_no_strategy_slowed_the_probe(found: Findings) -> None:
+    finding = _one(found, "starvation", "sleep 200 ms at 50 req/s, with a probe")
+    # Per-second probe p99 levels: background 2000 µs, the others 1900 µs like none: the
+    # largest change, +100 µs, is within the seconds' spread (amplitude 150 µs × PATTERN).
+    change = finding.measures[0].interval
+    assert change.estimate == pytest.approx(2000 - 1900)
+    assert not change.significant
+    assert (
+        "no strategy slowed the /baseline-sync probe's mean per-second p99 significantly: the "
+        "largest change, with background, is +100 µs" in finding.text
+    )
+
+
+def test_older_results_compare_the_probe_by_its_histogram(older_run: Run) -> None:
+    found = findings.compute(older_run)
+    finding = _one(found, "starvation", "sleep 200 ms at 250 req/s, with a probe")
     # Probe histograms: 100 log-normal quantiles, the i-th at p50 × exp(σ z((i + 0.5)/100)),
     # σ = ln(p99/p50) / z(0.99). HDR's p99 is the 99th value (rank int(0.99 × 100 + 0.5)),
     # i = 98, z(0.985) = 2.17009:
@@ -96,7 +145,22 @@ def test_starvation_of_the_sync_probe(found: Findings) -> None:
     change = finding.measures[0].interval
     assert change.estimate == 1_115_135 - 2_439
     assert change.significant
+    assert "its p99 over all its requests rose by +1.11 s" in finding.text
+    assert finding.text.endswith(
+        "These results have no per-second probe p99, so the probe's p99 comes from its "
+        "histogram, resampled by request: its interval is likely too narrow."
+    )
+    assert "over 2.44 ms with no background work" in finding.text
+    # Without the peak, only the sample taken each second: 40 of 40 here, but 38 at 200 req/s.
     assert "the thread pool ran out: all 40 tokens were in use" in finding.text
+    at_200 = _one(found, "starvation", "sleep 200 ms at 200 req/s, with a probe")
+    assert (
+        "the thread pool was not seen to run out (sampled each second, at most 38 of 40 tokens "
+        "in use)" in at_200.text
+    )
+    blocking = _one(found, "blocking", "sleep 5 ms at 100 req/s, with a probe")
+    assert "the /baseline-sync probe's p99 over all its requests by" in blocking.text
+    assert blocking.text.endswith("its interval is likely too narrow.")
 
 
 def test_blocking_call_in_an_async_task(found: Findings) -> None:
@@ -104,9 +168,11 @@ def test_blocking_call_in_an_async_task(found: Findings) -> None:
     loop, response, probe = (m.interval for m in finding.measures)
     assert loop.estimate == pytest.approx(9500 - 350)  # event-loop lag p99 levels
     assert response.estimate == pytest.approx(38_000 - 2900)  # response p99 levels
+    assert probe.estimate == pytest.approx(24_000 - 2000)  # per-second probe p99 levels
     assert loop.significant
     assert response.significant
     assert probe.significant
+    assert "the /baseline-sync probe's mean per-second p99 by +22 ms" in finding.text
     # At 200 ms the blocking cell saturated: no blocking finding there, and none drawn from it.
     assert not [f for f in found.found if f.kind == "blocking" and "200 ms" in f.text]
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from reports.errors import ReportInputError
-from reports.load import load_run, read_schema_version
+from reports.load import DEFAULT_PROBE_REQUEST, load_run, read_schema_version
 from reports.results import Run
-from tests.reports.conftest import GOLDEN, GOLDEN_RUN
+from tests.reports.conftest import GOLDEN, GOLDEN_RUN, PROBE_CELL, rename_probe
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def run_copy(tmp_path: Path) -> Path:
 def test_golden_run_loads_every_cell(golden_run: Run) -> None:
     assert golden_run.run_id == "20250101T000000Z-golden"
     assert golden_run.status == "partial"
-    assert len(golden_run.cells) == 40
+    assert len(golden_run.cells) == 42
     assert golden_run.missing == ()
     failed = next(c for c in golden_run.cells if c.status == "failed")
     assert failed.client is None
@@ -101,7 +103,7 @@ def test_partial_run_keeps_what_it_has(run_copy: Path) -> None:
     corrupt = cells / "001-inline-sleep200ms-wna-r100" / "cell.json"
     corrupt.write_text(corrupt.read_text()[:100])  # cut short
     run = load_run(run_copy)
-    assert len(run.cells) == 37
+    assert len(run.cells) == 39
     missing = {m.cell_id: m.why for m in run.missing}
     assert "has no directory" in missing["039-background-sleep200ms-wna-closed10"]
     assert "no cell.json" in missing["038-process_pool-upload20ms-w2-r50"]
@@ -124,9 +126,43 @@ def test_a_cell_directory_the_manifest_does_not_list_yet_is_read(run_copy: Path)
     data["status"] = "interrupted"
     manifest.write_text(json.dumps(data))
     run = load_run(run_copy)
-    assert run.cells[-1].cell_id == "039-background-sleep200ms-wna-closed10"
+    assert run.cells[-1].cell_id == "041-background-sleep200ms-wna-r200"
 
 
 def test_a_run_with_no_readable_cell(run_copy: Path) -> None:
     shutil.rmtree(run_copy / "cells")
     assert "no readable cell" in _error(run_copy)
+
+
+def test_the_probe_is_named_by_the_results(golden_run: Run) -> None:
+    names = {c.cell_id: c.histograms.probe for c in golden_run.cells if c.histograms}
+    assert names[PROBE_CELL] == "probe/baseline-sync"
+    assert names["025-executor-sleep200ms-w16-r50"] is None  # no probe: `"probe": null`
+
+
+def _edit_json(path: Path, change: Callable[[Any], object]) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("histograms_name_it", "cell_names_it", "expected"),
+    [
+        (True, True, "probe/sync-check"),
+        (False, True, "probe/sync-check"),
+        (False, False, DEFAULT_PROBE_REQUEST),  # older results: what it was always called
+    ],
+)
+def test_the_probe_name_falls_back_on_cell_json_then_the_old_name(
+    run_copy: Path, histograms_name_it: bool, cell_names_it: bool, expected: str
+) -> None:
+    cell_dir = run_copy / "cells" / PROBE_CELL
+    rename_probe(cell_dir, "probe/sync-check")
+    if not histograms_name_it:
+        _edit_json(cell_dir / "histograms.json", lambda data: data.pop("probe"))
+    if not cell_names_it:
+        _edit_json(cell_dir / "cell.json", lambda data: data["client"]["probe"].pop("name"))
+    (cell,) = (c for c in load_run(run_copy).cells if c.cell_id == PROBE_CELL)
+    assert cell.histograms is not None
+    assert cell.histograms.probe == expected

@@ -30,4 +30,4 @@ def test_tables_are_well_formed(built_report: Path) -> None:
     table = markdown.split("## All cells")[1].strip().splitlines()
     widths = {line.count(" | ") for line in table if line.startswith("| ")}
     assert len(widths) == 1
-    assert len(table) == 2 + 40
+    assert len(table) == 2 + 42
