@@ -50,7 +50,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"results: {run_dir}")
     if not args.no_report:
         try:
-            print(f"report: {build_report(run_dir)}")
+            print(f"report: {build_report(run_dir).resolve()}")
         except ReportInputError as exc:
             print(f"bgbench sweep: no report: {exc}", file=sys.stderr)
             return code or EXIT_USAGE

@@ -7,6 +7,7 @@ import json
 import math
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,14 @@ from loadtests.sweep.catalog import STRATEGIES
 from loadtests.sweep.definition import CellSpec
 from loadtests.sweep.locust_process import LocustProcess, read_stats
 from loadtests.sweep.machine import Pinning
-from loadtests.sweep.queue_workers import CeleryWorker, WorkerError, purge
-from loadtests.sweep.sampler import Sampler
+from loadtests.sweep.queue_workers import BrokerError, CeleryWorker, WorkerError, purge
+from loadtests.sweep.sampler import Sample, Sampler
 from loadtests.sweep.target import TargetError, TargetProcess
 
 CLIENT_JSON = "client.json"
 SERVER_METRICS = "server_metrics.json"
 WORKER_LOG = "worker.log"
+HARNESS_LOG = "harness.log"
 _POLL_S = 0.2
 # Once the load stops, wait this long past the app's drain timeout for it to exit by itself.
 _STOP_MARGIN_S = 30.0
@@ -75,14 +77,16 @@ class CellRun:
         self.broker_url = broker_url
         self.failure: str | None = None
         self.snapshot: dict[str, Any] | None = None
+        self.samples: list[Sample] = []
         self.server_cpus = pinning.server_cpus if pinning.pinned else None
 
     def run(self) -> dict[str, Any]:
-        """Run the cell and write its files; returns cell.json. Ctrl-C stops the processes,
-        writes what was gathered (the cell marked failed), then propagates."""
+        """Run the cell and write its files; returns cell.json. Whatever happens, every
+        process it started is stopped and what was gathered is written: a bug of ours marks
+        the cell failed (traceback in harness.log) and the sweep goes on; Ctrl-C marks it
+        failed too, then propagates."""
         self.cell_dir.mkdir(parents=True)
         started_at = results.utc_now()
-        samples: list[Any] = []
         with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
             env = target_env(self.spec, self.cell_dir, Path(data_dir))
             worker = (
@@ -100,14 +104,17 @@ class CellRun:
                 ],
             )
             try:
-                samples = self._drive(target, worker)
+                self._drive(target, worker)
             except KeyboardInterrupt:
                 self.failure = "interrupted by the user (Ctrl-C)"
-                self._stop(target, worker, env)
-                self._write(started_at, samples)
                 raise
-            self._stop(target, worker, env)
-        return self._write(started_at, samples)
+            except Exception as exc:
+                (self.cell_dir / HARNESS_LOG).write_text(traceback.format_exc())
+                self.failure = f"the sweep failed: {type(exc).__name__}: {exc} (see {HARNESS_LOG})"
+            finally:
+                self._stop(target, worker, env)
+                cell = self._write(started_at)
+        return cell
 
     def _queue_worker(self, env: dict[str, str]) -> CeleryWorker:
         env["BGBENCH_BROKER_URL"] = self.broker_url
@@ -117,20 +124,21 @@ class CellRun:
             env, self.spec.workers or 1, self.cell_dir / WORKER_LOG, cpus=self.server_cpus
         )
 
-    def _drive(self, target: TargetProcess, worker: CeleryWorker | None) -> list[Any]:
+    def _drive(self, target: TargetProcess, worker: CeleryWorker | None) -> None:
         try:
             target.start()
             if worker is not None:
                 worker.start()
         except (TargetError, WorkerError) as exc:
             self.failure = f"could not start: {exc}"
-            return []
+            return
         locust = LocustProcess(self.spec, target.url, self.cell_dir)
         sampler = Sampler(
             target.url,
             server_pids=lambda: [p for p in (target.live_pid, worker and worker.pid) if p],
             loadgen_pids=lambda: [locust.pid] if locust.pid else [],
         )
+        self.samples = sampler.samples  # kept even if what follows breaks
         sampler.start()
         try:
             locust.start()
@@ -141,7 +149,6 @@ class CellRun:
         finally:
             locust.stop()
             sampler.stop()
-        return sampler.samples
 
     def _wait_for_load(self, target: TargetProcess, locust: LocustProcess) -> None:
         deadline = time.monotonic() + locust.timeout_s
@@ -181,9 +188,12 @@ class CellRun:
         if worker is not None:
             # After the app: its drain waited for the queued work the workers were finishing.
             worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
-            purge(self.broker_url, env["BGBENCH_QUEUE_NAME"])
+            try:
+                purge(self.broker_url, env["BGBENCH_QUEUE_NAME"])
+            except BrokerError as exc:
+                self.failure = self.failure or f"could not purge the cell's queue: {exc}"
 
-    def _write(self, started_at: str, samples: list[Any]) -> dict[str, Any]:
+    def _write(self, started_at: str) -> dict[str, Any]:
         client = _read_json(self.cell_dir / CLIENT_JSON)
         final = _read_json(self.cell_dir / schema.SERVER_FINAL)
         if self.snapshot is not None:
@@ -195,7 +205,7 @@ class CellRun:
             started_at=started_at,
             finished_at=results.utc_now(),
             client=client,
-            samples=samples,
+            samples=self.samples,
             final=final,
             snapshot=self.snapshot,
             locust=read_stats(self.cell_dir),

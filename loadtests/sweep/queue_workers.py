@@ -44,7 +44,10 @@ def check_broker(url: str) -> None:
 
 def purge(url: str, queue: str) -> None:
     """Drop a queue's leftover messages, so one cell's work never leaks into the next."""
-    redis.Redis.from_url(url).delete(queue)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).delete(queue)
+    except (redis.RedisError, OSError) as exc:
+        raise BrokerError(f"cannot purge {queue} at {url}: {exc}") from None
 
 
 class CeleryWorker:

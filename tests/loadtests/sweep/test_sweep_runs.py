@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ import pytest
 from bgbench import hdr, schema
 from tests.conftest import require_service
 
-pytestmark = pytest.mark.slow
+# Each test runs a real sweep: more than the suite's 120 s default on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 TINY = """
 name = "tiny"
@@ -41,13 +43,35 @@ def write_sweep(tmp_path: Path, duration: float) -> Path:
     return path
 
 
-def start_sweep(sweep: Path, out: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+StartSweep = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def start_sweep() -> Iterator[StartSweep]:
+    """Start `bgbench sweep` processes; any still running at the end (a failed test) is
+    interrupted as a user would, so it stops its own target apps and Locust."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(sweep: Path, out: Path, *options: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out), *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=out.parent,  # where the report goes: reports/out/<run_id>/
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
 
 
 def the_run(out: Path) -> Path:
@@ -80,12 +104,15 @@ def server_pid(cell_dir: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def test_a_sweep_runs_end_to_end(tmp_path: Path) -> None:
+def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> None:
     sweep = start_sweep(write_sweep(tmp_path, 2), tmp_path / "results")
     stdout, stderr = sweep.communicate(timeout=180)
     assert sweep.returncode == 0, stderr
     run_dir = the_run(tmp_path / "results")
     assert f"results: {run_dir}" in stdout
+    report = tmp_path / "reports" / "out" / run_dir.name / "index.html"
+    assert f"report: {report}" in stdout
+    assert report.stat().st_size > 0
 
     manifest = read(run_dir / schema.MANIFEST)
     assert manifest["schema_version"] == schema.SCHEMA_VERSION
@@ -121,9 +148,11 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path) -> None:
     assert executor["accounting"]["enqueued"] == executor["accounting"]["completed"]
 
 
-def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(tmp_path: Path) -> None:
+def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(
+    tmp_path: Path, start_sweep: StartSweep
+) -> None:
     out = tmp_path / "results"
-    sweep = start_sweep(write_sweep(tmp_path, 6), out)
+    sweep = start_sweep(write_sweep(tmp_path, 6), out, "--no-report")
     first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
     pid = wait_for(lambda: server_pid(first_cell))
     time.sleep(2)  # let the load begin
@@ -140,9 +169,11 @@ def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(tmp_path: Path)
     assert dead["client"] is not None  # what Locust measured before the death is kept
 
 
-def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(tmp_path: Path) -> None:
+def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
+    tmp_path: Path, start_sweep: StartSweep
+) -> None:
     out = tmp_path / "results"
-    sweep = start_sweep(write_sweep(tmp_path, 20), out)
+    sweep = start_sweep(write_sweep(tmp_path, 20), out, "--no-report")
     first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
     wait_for(lambda: server_pid(first_cell))
     wait_for((first_cell / schema.LOCUST_LOG).exists)
@@ -202,11 +233,13 @@ workers = [1, 2, 5]
 """
 
 
-def test_a_queue_sweep_balances_its_accounting_in_every_cell(tmp_path: Path) -> None:
+def test_a_queue_sweep_balances_its_accounting_in_every_cell(
+    tmp_path: Path, start_sweep: StartSweep
+) -> None:
     require_service("redis")
     sweep_file = tmp_path / "queue.toml"
     sweep_file.write_text(QUEUE)
-    sweep = start_sweep(sweep_file, tmp_path / "results")
+    sweep = start_sweep(sweep_file, tmp_path / "results", "--no-report")
     _, stderr = sweep.communicate(timeout=240)
     assert sweep.returncode == 0, stderr
     run_dir = the_run(tmp_path / "results")

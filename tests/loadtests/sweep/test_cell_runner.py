@@ -1,0 +1,42 @@
+"""A cell whose harness breaks still stops what it started and says what happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bgbench import schema
+from loadtests.sweep import cell_runner
+from loadtests.sweep.cell_runner import CellRun
+from loadtests.sweep.definition import CellSpec
+from loadtests.sweep.locust_process import LocustProcess
+from loadtests.sweep.machine import Pinning
+
+NO_PINNING = Pinning([0], [0], [0], False, "test")
+
+
+def test_a_bug_in_the_harness_fails_the_cell_and_stops_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+
+    def broken_start(self: LocustProcess) -> None:
+        # By now the target app runs: remember it, then break as a bug would.
+        started.extend(p.pid for p in psutil.Process().children() if "target_app" in p.cmdline())
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(LocustProcess, "start", broken_start)
+    spec = CellSpec(strategy="background", duration_s=1, warmup_s=0, drain_timeout_s=2)
+    cell_dir = tmp_path / "cells" / "000-x"
+
+    cell = CellRun(spec, 0, cell_dir, NO_PINNING, "redis://127.0.0.1:1/0").run()
+
+    assert cell["status"] == "failed"
+    assert cell["reason"] == "the sweep failed: RuntimeError: a bug (see harness.log)"
+    assert "RuntimeError: a bug" in (cell_dir / cell_runner.HARNESS_LOG).read_text()
+    assert json.loads((cell_dir / schema.CELL).read_text())["status"] == "failed"
+    assert len(started) == 1
+    assert not psutil.pid_exists(started[0]) or psutil.Process(started[0]).status() == "zombie"
