@@ -8,6 +8,7 @@ reports read both back; all of them must agree on the range, the precision and o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -36,43 +37,69 @@ def summarize(histogram: HdrHistogram) -> dict[str, float | int]:
     count = int(histogram.get_total_count())
     if count == 0:
         return {"count": 0, **dict.fromkeys(PERCENTILES, 0), "max": 0, "mean": 0.0}
-    values = histogram.get_percentile_to_value_dict(list(PERCENTILES.values()))
     summary: dict[str, float | int] = {"count": count}
-    for name, percentile in PERCENTILES.items():
-        summary[name] = int(values[percentile])
+    summary.update(percentiles(histogram, PERCENTILES))
     summary["max"] = int(histogram.get_max_value())
     summary["mean"] = round(mean(histogram), 1)
     return summary
 
 
-def mean(histogram: HdrHistogram) -> float:
-    """The mean, as a dot product with each bucket's middle value: hdrh's own
-    get_mean_value walks every bucket in Python (about 80 ms for this range)."""
-    total = int(histogram.get_total_count())
-    if total == 0:
-        return 0.0
-    counts = np.ctypeslib.as_array(histogram.counts)
-    middles = _bucket_middles(
+# hdrh answers percentiles and the mean by walking its buckets in Python (tens of ms for
+# this range, on the app's event loop when /metrics is read). The same answers, to the
+# unit, come from numpy over per-bucket value tables computed once per histogram shape.
+
+
+@dataclass(frozen=True)
+class _Shape:
+    highest: np.ndarray  # each bucket's highest equivalent value (what percentiles report)
+    middle: np.ndarray  # each bucket's middle value, as hdrh defines it (for the mean)
+
+
+@cache
+def _shape(lowest: int, highest: int, figures: int, length: int) -> _Shape:
+    reference = HdrHistogram(lowest, highest, figures)
+    top = np.zeros(length, dtype=np.int64)
+    middle = np.zeros(length, dtype=np.int64)
+    for index in range(length):
+        value = reference.get_value_from_index(index)
+        low = reference.get_lowest_equivalent_value(value)
+        top[index] = reference.get_highest_equivalent_value(value)
+        middle[index] = low + ((top[index] - low + 1) >> 1)
+    return _Shape(top, middle)
+
+
+def _counts_and_shape(histogram: HdrHistogram) -> tuple[np.ndarray, _Shape]:
+    counts = np.ctypeslib.as_array(histogram.counts).astype(np.int64)
+    shape = _shape(
         histogram.lowest_trackable_value,
         histogram.highest_trackable_value,
         histogram.significant_figures,
         len(counts),
     )
-    return float(np.dot(counts.astype(np.float64), middles)) / total
+    return counts, shape
 
 
-@cache
-def _bucket_middles(lowest: int, highest: int, figures: int, length: int) -> np.ndarray:
-    """The middle of each bucket's range of equivalent values, as hdrh defines it (lowest
-    plus half the range's size), computed once per shape."""
-    shape = HdrHistogram(lowest, highest, figures)
-    middles = np.zeros(length, dtype=np.float64)
-    for index in range(length):
-        value = shape.get_value_from_index(index)
-        low = shape.get_lowest_equivalent_value(value)
-        size = shape.get_highest_equivalent_value(value) - low + 1
-        middles[index] = low + (size >> 1)
-    return middles
+def percentiles(histogram: HdrHistogram, wanted: Mapping[str, float]) -> dict[str, int]:
+    """Each percentile as hdrh's get_value_at_percentile gives it: the highest value
+    equivalent to the bucket where the cumulative count reaches the percentile's share."""
+    total = int(histogram.get_total_count())
+    counts, shape = _counts_and_shape(histogram)
+    cumulative = np.cumsum(counts)
+    found = {}
+    for name, percentile in wanted.items():
+        target = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
+        index = int(np.searchsorted(cumulative, target, side="left"))
+        found[name] = int(shape.highest[min(index, len(counts) - 1)])
+    return found
+
+
+def mean(histogram: HdrHistogram) -> float:
+    """The mean as hdrh computes it (each count at its bucket's middle), in integers."""
+    total = int(histogram.get_total_count())
+    if total == 0:
+        return 0.0
+    counts, shape = _counts_and_shape(histogram)
+    return int((counts * shape.middle).sum()) / total
 
 
 def encode(histogram: HdrHistogram) -> str:

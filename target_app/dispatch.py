@@ -26,7 +26,7 @@ def invalid_input(location: str, name: str, message: str, value: object) -> Requ
     )
 
 
-def request_id(request: Request, response: Response) -> str:
+async def request_id(request: Request, response: Response) -> str:  # async: see state.py
     sent = request.headers.get(REQUEST_ID_HEADER)
     if sent is None:
         rid = uuid.uuid4().hex
@@ -54,7 +54,7 @@ class Job:
         return f"{strategy}/{self.workload.value}"
 
 
-def job(
+async def job(  # async: see state.py
     state: State,
     rid: RequestId,
     workload: Annotated[Workload, Query(description="what the work is")] = Workload.SLEEP,

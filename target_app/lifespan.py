@@ -113,7 +113,9 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
         smtp_server.start()
         stack.callback(smtp_server.stop)
 
-    cpu = CpuWork(await to_thread.run_sync(calibrate))
+    # A sweep passes the first cell's calibration to the rest, so every cell's cpu work is
+    # the same amount of work (calibration moves by a few per cent from start to start).
+    cpu = CpuWork(settings.cpu_iterations_per_ms or await to_thread.run_sync(calibrate))
     executor = PriorityBoundedExecutor(
         settings.executor_max_workers, settings.executor_queue_limit, name="bgbench-executor"
     )

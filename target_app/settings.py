@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     drain_timeout_s: float = Field(30.0, ge=0)
     final_metrics_path: Path | None = None  # where to write /metrics after the drain
 
+    cpu_iterations_per_ms: float = Field(
+        0.0, ge=0, description="the cpu workload's speed; 0 = calibrate at start-up"
+    )
     max_ms: float = Field(60_000.0, gt=0, description="upper bound of ?ms=")
     max_chain_tasks: int = Field(100, ge=1, description="upper bound of ?tasks=")
     ledger_retain: int = Field(100_000, ge=1, description="finished tasks kept for /tasks/{id}")

@@ -39,7 +39,10 @@ class AppState:
     shutdown_report: dict[str, Any] | None = None
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are `async def` although they never await: FastAPI runs a plain `def`
+# dependency in the thread pool, and each hop would cost a request hundreds of µs and a
+# thread-pool token (the very tokens sync background tasks compete for).
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.bgbench
     return state
 

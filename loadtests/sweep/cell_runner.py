@@ -71,10 +71,17 @@ def _snapshot(url: str) -> dict[str, Any] | None:
 
 class CellRun:
     def __init__(
-        self, spec: CellSpec, index: int, cell_dir: Path, pinning: Pinning, broker_url: str
+        self,
+        spec: CellSpec,
+        index: int,
+        cell_dir: Path,
+        pinning: Pinning,
+        broker_url: str,
+        cpu_iterations_per_ms: float | None = None,
     ) -> None:
         self.spec, self.index, self.cell_dir, self.pinning = spec, index, cell_dir, pinning
         self.broker_url = broker_url
+        self.cpu_iterations_per_ms = cpu_iterations_per_ms
         self.failure: str | None = None
         self.snapshot: dict[str, Any] | None = None
         self.samples: list[Sample] = []
@@ -89,6 +96,8 @@ class CellRun:
         started_at = results.utc_now()
         with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
             env = target_env(self.spec, self.cell_dir, Path(data_dir))
+            if self.cpu_iterations_per_ms:
+                env["BGBENCH_CPU_ITERATIONS_PER_MS"] = f"{self.cpu_iterations_per_ms:g}"
             worker = (
                 self._queue_worker(env) if STRATEGIES[self.spec.strategy].needs_broker else None
             )
@@ -196,6 +205,9 @@ class CellRun:
     def _write(self, started_at: str) -> dict[str, Any]:
         client = _read_json(self.cell_dir / CLIENT_JSON)
         final = _read_json(self.cell_dir / schema.SERVER_FINAL)
+        metrics = final or self.snapshot
+        if metrics is not None:
+            self.cpu_iterations_per_ms = metrics["process"]["cpu_iterations_per_ms"]
         if self.snapshot is not None:
             results.write_json(self.cell_dir / SERVER_METRICS, self.snapshot)
         outcome = cell_results.CellOutcome(

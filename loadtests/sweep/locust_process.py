@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import loadtests
 from bgbench import schema
 from loadtests.sweep.catalog import STRATEGIES, scenario_and_route
+from loadtests.sweep.child import Child
 from loadtests.sweep.definition import CellSpec
 
 SCENARIO_DIR = Path(loadtests.__file__).resolve().parent
@@ -88,44 +87,21 @@ class LocustProcess:
         self.args = command(spec, host, cell_dir)
         self.cell_dir = cell_dir
         self.timeout_s = math.ceil(spec.warmup_s + spec.duration_s) + _GRACE_S
-        self.process: subprocess.Popen[bytes] | None = None
+        self.child = Child(cell_dir / schema.LOCUST_LOG)
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
+        return self.child.pid
 
     def start(self) -> None:
-        with (self.cell_dir / schema.LOCUST_LOG).open("ab") as log:
-            self.process = subprocess.Popen(
-                self.args,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.cell_dir,
-                # Its own session: Ctrl-C reaches the sweep only, which then stops Locust
-                # with SIGTERM so it still writes its results.
-                start_new_session=True,
-            )
+        self.child.spawn(self.args, cwd=self.cell_dir)
 
     def poll(self) -> int | None:
-        assert self.process is not None
-        return self.process.poll()
-
-    def wait(self, timeout_s: float) -> int | None:
-        assert self.process is not None
-        try:
-            return self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            return None
+        return self.child.exit_code
 
     def stop(self) -> None:
         """SIGTERM (Locust stops its users and writes its files), SIGKILL if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        if self.wait(STOP_TIMEOUT_S + 10) is None:
-            self.process.kill()
-            self.process.wait()
+        self.child.stop(STOP_TIMEOUT_S + 10)
 
 
 def _percentile(times: dict[float, int], total: int, fraction: float) -> float | None:

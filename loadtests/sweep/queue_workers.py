@@ -4,8 +4,6 @@ concurrency, pinned like it, stopped by pid — and a check that the broker answ
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -13,6 +11,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import redis
+
+from loadtests.sweep.child import Child
 
 READY = " ready."
 
@@ -60,16 +60,14 @@ class CeleryWorker:
         cpus: Sequence[int] | None = None,
         name: str = "bgbench",
     ) -> None:
-        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.env = dict(env)
         self.concurrency = concurrency
-        self.log_path = log_path
-        self.cpus = list(cpus) if cpus else None
         self.name = name
-        self.process: subprocess.Popen[bytes] | None = None
+        self.child = Child(log_path, cpus=cpus)
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
+        return self.child.pid
 
     def start(self, timeout_s: float = 60.0) -> CeleryWorker:
         command = [
@@ -92,43 +90,24 @@ class CeleryWorker:
             "--without-mingle",
             "--without-heartbeat",
         ]
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        if self.cpus:
-            os.sched_setaffinity(self.process.pid, self.cpus)
+        log_path = self.child.log_path
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        self.child.spawn(command, self.env)
         deadline = time.monotonic() + timeout_s
-        while READY not in self.log_path.read_text(errors="replace")[offset:]:
-            code = self.process.poll()
+        while READY not in log_path.read_text(errors="replace")[offset:]:
+            code = self.child.exit_code
             if code is not None:
-                raise RuntimeError(
-                    f"the Celery worker exited with code {code}; see {self.log_path}"
-                )
+                raise WorkerError(f"the Celery worker exited with code {code}; see {log_path}")
             if time.monotonic() > deadline:
-                self.kill()
+                self.child.kill()
                 raise WorkerError(f"the Celery worker was not ready in {timeout_s} s")
             time.sleep(0.1)
         return self
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """Warm shutdown (SIGTERM: finish the running tasks), SIGKILL if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        self.child.stop(timeout_s)
 
     def kill(self) -> None:
         """SIGKILL to the worker and its pool processes at once: a crash, mid-task."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.child.kill()

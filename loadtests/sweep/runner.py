@@ -111,6 +111,8 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
         },
     )
     estimates = [estimate_s(c.duration_s, c.warmup_s) for c in cells]
+    # The first app calibrates the cpu workload; every later cell reuses its figure.
+    calibration: float | None = None
     interrupted = False
     with _sigterm_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
@@ -121,11 +123,14 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
             progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
             try:
                 cell_dir = run_dir / schema.CELLS_DIR / cell_id
-                cell = CellRun(spec, index, cell_dir, pinning, broker).run()
+                run = CellRun(spec, index, cell_dir, pinning, broker, calibration)
+                cell = run.run()
             except KeyboardInterrupt:
                 manifest.add_cell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
                 interrupted = True
                 break
+            if calibration is None and run.cpu_iterations_per_ms:
+                calibration = manifest.data["cpu_iterations_per_ms"] = run.cpu_iterations_per_ms
             manifest.add_cell(cell_id, cell["status"], cell["reason"])
             progress.cell_finished(_describe(cell))
     status = manifest.finish(interrupted)

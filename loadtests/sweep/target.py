@@ -5,8 +5,6 @@ Used by the sweep for every cell and by the tests for a real server.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +14,8 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from loadtests.sweep.child import Child
 
 
 class TargetError(RuntimeError):
@@ -42,50 +42,53 @@ class TargetProcess:
         startup_timeout_s: float = 30.0,
     ) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix="bgbench-target-"))
-        self.log_path = log_path or self._workdir / "server.log"
         self.env = dict(env or {})
         self.requested_port = port
-        self.cpus = list(cpus) if cpus else None
         self.extra_args = list(extra_args)
         self.startup_timeout_s = startup_timeout_s
         self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
+        self.child = Child(log_path or self._workdir / "server.log", cpus=cpus)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def log_path(self) -> Path:
+        return self.child.log_path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.child.process
+
+    @property
     def pid(self) -> int:
-        if self.process is None:
+        if self.child.pid is None:
             raise TargetError("the target app is not running")
-        return self.process.pid
+        return self.child.pid
+
+    @property
+    def live_pid(self) -> int | None:
+        return self.child.pid if self.child.alive() else None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.child.exit_code
+
+    def alive(self) -> bool:
+        return self.child.alive()
 
     def start(self) -> TargetProcess:
         port_file = self._workdir / "port"
         port_file.unlink(missing_ok=True)
         command = [sys.executable, "-m", "target_app", "--port", str(self.requested_port)]
         command += ["--port-file", str(port_file), *self.extra_args]
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                # Its own process group: Ctrl-C in the terminal reaches the sweep alone, and
-                # the sweep decides how the target stops.
-                start_new_session=True,
-            )
-        if self.cpus:
-            os.sched_setaffinity(self.process.pid, self.cpus)
+        self.child.spawn(command, self.env)
         deadline = time.monotonic() + self.startup_timeout_s
         while not port_file.exists():
             self._check_alive("while starting")
             if time.monotonic() > deadline:
-                self.kill()
+                self.child.kill()
                 raise TargetError(
                     f"the target app did not bind a port in {self.startup_timeout_s} s"
                 )
@@ -95,8 +98,7 @@ class TargetProcess:
         return self
 
     def _check_alive(self, when: str) -> None:
-        assert self.process is not None
-        code = self.process.poll()
+        code = self.child.exit_code
         if code is not None:
             log_tail = _tail(self.log_path)
             raise TargetError(
@@ -113,41 +115,19 @@ class TargetProcess:
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    self.kill()
+                    self.child.kill()
                     raise TargetError(
                         f"the target app did not answer /healthz in {self.startup_timeout_s} s"
                     )
                 time.sleep(0.05)
 
-    @property
-    def live_pid(self) -> int | None:
-        return self.process.pid if self.alive() and self.process is not None else None
-
-    @property
-    def exit_code(self) -> int | None:
-        return self.process.poll() if self.process is not None else None
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self, timeout_s: float = 60.0) -> int | None:
-        """SIGTERM, then wait for the drain; SIGKILL if it outlives `timeout_s`. Returns the
-        exit code (None if it had to be killed)."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return None
-        return self.process.returncode
+        """SIGTERM, then wait for the drain; SIGKILL (with its pool processes) if it outlives
+        `timeout_s`. Returns the exit code (None if it had to be killed)."""
+        return self.child.stop(timeout_s)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.child.kill()
 
     def __enter__(self) -> TargetProcess:
         return self.start()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -23,16 +21,12 @@ def _queue_executor_work(url: str, count: int, ms: int) -> list[str]:
     return ids
 
 
-def _stop(target: Any) -> int | None:
-    target.process.send_signal(signal.SIGTERM)
-    return target.process.wait(60)  # type: ignore[no-any-return]
-
-
 def test_sigterm_drains_queued_executor_work(start_target: StartTarget, tmp_path: Path) -> None:
     final_path = tmp_path / "final.json"
     target = start_target(executor_max_workers=1, final_metrics_path=final_path)
     _queue_executor_work(target.url, count=6, ms=300)
-    _stop(target)
+    # SIGTERM, as a process manager sends it; None would mean it had to be killed.
+    assert target.stop(timeout_s=60) is not None
 
     final = json.loads(final_path.read_text())
     executor = final["tasks"]["executor/sleep"]
@@ -54,7 +48,8 @@ def test_work_past_the_drain_timeout_is_reported_exactly(
         executor_max_workers=1, drain_timeout_s=0.5, final_metrics_path=final_path
     )
     _queue_executor_work(target.url, count=10, ms=400)
-    _stop(target)
+    # SIGTERM, as a process manager sends it; None would mean it had to be killed.
+    assert target.stop(timeout_s=60) is not None
 
     final = json.loads(final_path.read_text())
     executor = final["tasks"]["executor/sleep"]
@@ -77,7 +72,8 @@ def test_counters_balance_in_the_final_metrics(start_target: StartTarget, tmp_pa
             client.get(route, params={"ms": 20})
         client.get("/chained", params={"tasks": 3})
         client.get("/failing", params={"tasks": 3, "fail_at": 1}, headers={"Connection": "close"})
-    _stop(target)
+    # SIGTERM, as a process manager sends it; None would mean it had to be killed.
+    assert target.stop(timeout_s=60) is not None
 
     final = json.loads(final_path.read_text())
     for key, task in final["tasks"].items():

@@ -141,6 +141,14 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> Non
         for name in (schema.SERVER_LOG, schema.LOCUST_LOG, "locust_stats.csv"):
             assert (cell_dir / name).stat().st_size > 0
 
+    # The second app did the first app's calibrated amount of cpu work, not its own.
+    second_dir = run_dir / schema.CELLS_DIR / manifest["cells"][1]["cell_id"]
+    second_app = read(second_dir / schema.SERVER_FINAL)["process"]
+    assert manifest["cpu_iterations_per_ms"] > 0
+    assert second_app["cpu_iterations_per_ms"] == pytest.approx(
+        manifest["cpu_iterations_per_ms"], rel=1e-3
+    )
+
     executor = read(run_dir / schema.CELLS_DIR / manifest["cells"][1]["cell_id"] / schema.CELL)
     tasks = executor["server"]["tasks"]["executor/sleep"]
     assert tasks["completed"] > 0
