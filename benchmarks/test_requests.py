@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 
+from benchmarks.asgi_driver import AsgiDriver, Exchange
 from benchmarks.async_benchmark import AsyncBenchmark
 from benchmarks.checks import (
     DISPATCH_STRATEGIES,
@@ -30,6 +32,31 @@ def _route_check(route: str) -> Check:
 def test_route(async_benchmark: AsyncBenchmark, app: RunningApp, route: str) -> None:
     target = f"/{route}?workload=sleep&ms=0" if route in DISPATCH_STRATEGIES else f"/{route}"
     async_benchmark(app.respond, target, _route_check(route))
+
+
+def _bare_fastapi() -> FastAPI:
+    """The reference: FastAPI's hello world, nothing else (no lifespan, no state)."""
+    bare = FastAPI()
+
+    @bare.get("/baseline")
+    async def baseline() -> dict[str, str]:
+        return HELLO
+
+    return bare
+
+
+async def _get_hello(driver: AsgiDriver) -> Exchange:
+    exchange = await driver.get("/baseline")
+    await exchange.finish()
+    assert (exchange.status, exchange.json()) == (200, HELLO), exchange.body
+    return exchange
+
+
+@pytest.mark.benchmark(group="request-route")
+def test_bare_fastapi(async_benchmark: AsyncBenchmark) -> None:
+    """The same /baseline from a bare FastAPI app: what the target app's instrumentation,
+    routers and running services cost a request that uses none of them."""
+    async_benchmark(_get_hello, AsgiDriver(_bare_fastapi(), {}))
 
 
 @pytest.fixture(scope="module", params=list(MiddlewareMode), ids=str)
