@@ -45,6 +45,7 @@ class CellOutcome:
     failure: str | None
     pinning: dict[str, Any]
     load_processes: int = 1
+    loadgen_cores: int = 1  # the cores the load generator may use (its pinning)
 
 
 def _measured(samples: Iterable[Sample], measure_from: float) -> list[Sample]:
@@ -156,12 +157,13 @@ def accounting(
 
 
 def loadgen(
-    spec: CellSpec, measured: Sequence[Sample], client: dict[str, Any], processes: int
+    measured: Sequence[Sample], client: dict[str, Any], processes: int, cores: int
 ) -> dict[str, Any]:
-    cpu = [s.loadgen_cpu for s in measured if s.loadgen_cpu is not None]
-    # With several Locust processes, spread over their cores, the mean per process decides.
-    per_process = [value / processes for value in cpu]
-    mean = _percent(per_process)
+    """How busy the load generator was, per core it could use: N Locust processes on fewer
+    cores share them, so it is their sum over those cores that says whether they ran out."""
+    usable = max(1, min(processes, cores))
+    cpu = [s.loadgen_cpu / usable for s in measured if s.loadgen_cpu is not None]
+    mean = _percent(cpu)
     reasons = []
     if mean is not None and mean > SATURATION_CPU_PERCENT:
         reasons.append(f"cpu>{SATURATION_CPU_PERCENT:g}%")
@@ -170,8 +172,9 @@ def loadgen(
         reasons.append(f"achieved<{SATURATION_SHORTFALL:.0%}offered")
     return {
         "cpu_percent": mean,
-        "cpu_percent_max": round(max(per_process), 1) if per_process else None,
+        "cpu_percent_max": round(max(cpu), 1) if cpu else None,
         "processes": processes,
+        "cores": usable,
         "saturated": bool(reasons),
         "saturation_reasons": reasons,
     }
@@ -265,7 +268,7 @@ def _server(
 
 def build(outcome: CellOutcome) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """cell.json, histograms.json and the time series rows of one cell."""
-    spec, client = outcome.spec, outcome.client
+    client = outcome.client
     cell: dict[str, Any] = {
         "schema_version": schema.SCHEMA_VERSION,
         "cell_id": outcome.cell_id,
@@ -295,7 +298,9 @@ def build(outcome: CellOutcome) -> tuple[dict[str, Any], dict[str, Any], list[di
         cell["client"]["locust"] = outcome.locust
         cell["server"], server_histograms = _server(measured, outcome.final)
         histograms.update(server_histograms)
-        cell["loadgen"] = loadgen(spec, measured, cell["client"], outcome.load_processes)
+        cell["loadgen"] = loadgen(
+            measured, cell["client"], outcome.load_processes, outcome.loadgen_cores
+        )
         rows = timeseries(client, outcome.samples, client.get("offered_rps"))
     cell["status"], cell["reason"], cell["flags"] = judge(cell, outcome.failure)
     return cell, histograms, rows

@@ -227,6 +227,7 @@ class CellRun:
                 "loadgen_cpus": self.pinning.loadgen_cpus if self.pinning.pinned else None,
             },
             load_processes=self.spec.load_workers,
+            loadgen_cores=len(self.pinning.loadgen_cpus),
         )
         cell, histograms, rows = cell_results.build(outcome)
         results.write_json(self.cell_dir / schema.HISTOGRAMS, histograms)

@@ -138,6 +138,7 @@ def test_a_good_cell_is_ok_with_its_client_and_server_numbers() -> None:
         "cpu_percent": 30.0,
         "cpu_percent_max": 30.0,
         "processes": 1,
+        "cores": 1,
         "saturated": False,
         "saturation_reasons": [],
     }
@@ -167,13 +168,18 @@ def test_a_busy_load_generator_or_a_shortfall_flags_the_cell_saturated() -> None
     assert short["loadgen"]["saturation_reasons"] == ["achieved<95%offered"]  # 40 of 50/s
 
 
-def test_two_load_processes_are_judged_per_process() -> None:
+def test_load_processes_are_judged_by_the_cores_they_share() -> None:
     samples = [window(T0 + s, 50, 0) for s in range(10)]
     for sample in samples:
-        sample.loadgen_cpu = 150.0  # two processes at 75 % each
-    cell, _, _ = build(outcome(client_json(500), samples, load_processes=2))
-    assert cell["loadgen"]["cpu_percent"] == 75.0
-    assert cell["loadgen"]["saturated"] is False
+        sample.loadgen_cpu = 150.0  # two Locust processes, 75 % of a core each
+    on_two, _, _ = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=2))
+    assert (on_two["loadgen"]["cpu_percent"], on_two["loadgen"]["cores"]) == (75.0, 2)
+    assert on_two["loadgen"]["saturated"] is False
+    for sample in samples:
+        sample.loadgen_cpu = 95.0  # two processes squeezed onto one core
+    on_one, _, _ = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=1))
+    assert (on_one["loadgen"]["cpu_percent"], on_one["loadgen"]["cores"]) == (95.0, 1)
+    assert on_one["loadgen"]["saturation_reasons"] == ["cpu>90%"]
 
 
 def test_unbalanced_accounting_makes_the_cell_invalid() -> None:
