@@ -42,7 +42,9 @@ def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Mapping[str, An
 
 
 def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
-    """A fresh results/<run_id>/ (a suffix if two runs start in the same second)."""
+    """A fresh results/<run_id>/ (a suffix if two runs start in the same second), as an
+    absolute path: the processes a cell starts run in other directories."""
+    out = out.resolve()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 100):

@@ -29,17 +29,20 @@ EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the sweep the way Ctrl-C does: cleanly, with a partial run on disk."""
+def _stop_signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGINT end the sweep the way Ctrl-C does: cleanly, with a partial run on
+    disk. SIGINT too, explicitly: a shell starts background jobs with it ignored, and Python
+    then never turns it into KeyboardInterrupt."""
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _describe(cell: dict[str, Any]) -> str:
@@ -114,7 +117,7 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
     # The first app calibrates the cpu workload; every later cell reuses its figure.
     calibration: float | None = None
     interrupted = False
-    with _sigterm_as_interrupt(), SweepProgress(len(cells)) as progress:
+    with _stop_signals_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
         for skip in skipped:
             progress.console.print(f"[yellow]skipped {skip.what}[/]: {skip.reason}")

@@ -52,13 +52,15 @@ def start_sweep() -> Iterator[StartSweep]:
     interrupted as a user would, so it stops its own target apps and Locust."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(sweep: Path, out: Path, *options: str) -> subprocess.Popen[str]:
+    def start(
+        sweep: Path, out: Path, *options: str, cwd: Path | None = None
+    ) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=out.parent,  # where the report goes: reports/out/<run_id>/
+            cwd=cwd or out.parent,  # where the report goes: reports/out/<run_id>/
         )
         started.append(process)
         return process
@@ -105,7 +107,8 @@ def server_pid(cell_dir: Path) -> int | None:
 
 
 def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> None:
-    sweep = start_sweep(write_sweep(tmp_path, 2), tmp_path / "results")
+    # A relative --out, as a user types it: every process must still find its files.
+    sweep = start_sweep(write_sweep(tmp_path, 2), Path("results"), cwd=tmp_path)
     stdout, stderr = sweep.communicate(timeout=180)
     assert sweep.returncode == 0, stderr
     run_dir = the_run(tmp_path / "results")
