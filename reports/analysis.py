@@ -18,7 +18,7 @@ from reports.stats import IntArray, quantile_of_counts
 CONTROLS = ("none", "inline")
 # Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
 WORKER_STRATEGIES = ("executor", "process_pool", "queue")
-# A cell that achieved less than this share of its offered rate measured its load generator.
+# A cell that achieved less than this share of its scheduled rate measured its load generator.
 SATURATION_SHARE = 0.95
 # Flags that mean the load generator, not the server, set the numbers.
 UNTRUSTED_FLAGS = ("saturated", "dropped")
@@ -32,10 +32,11 @@ def problems(cell: Cell) -> tuple[str, ...]:
     if cell.loadgen is not None and cell.loadgen.saturated and "saturated" not in found:
         found.append("saturated")
     client = cell.client
-    if client is not None and client.offered_rps:
-        share = client.achieved_rps / client.offered_rps
+    expected = client.expected_rps if client is not None else None
+    if client is not None and expected:
+        share = client.achieved_rps / expected
         if share < SATURATION_SHARE:
-            found.append(f"achieved {share:.0%} of offered")
+            found.append(f"achieved {share:.0%} of scheduled")
     return tuple(found)
 
 

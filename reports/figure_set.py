@@ -202,11 +202,12 @@ def _worker_kinds(where: str, group: Sequence[Point]) -> PlannedFigure | None:
 
 def _rate_point(point: Point) -> RatePoint | None:
     summary = analysis.latency_summary(point.shown)
-    achieved = [c.client.achieved_rps for c in point.shown if c.client]
-    if summary is None or not achieved or not point.params.rate:
+    clients = [c.client for c in point.shown if c.client and c.client.expected_rps]
+    if summary is None or not clients or not point.params.rate:
         return None
-    mean_achieved = sum(achieved) / len(achieved)
-    return RatePoint(point.params.rate, mean_achieved, summary.p99, not point.usable)
+    achieved = sum(c.achieved_rps for c in clients) / len(clients)
+    expected = sum(c.expected_rps or 0.0 for c in clients) / len(clients)
+    return RatePoint(point.params.rate, achieved / expected, summary.p99, not point.usable)
 
 
 def _rate_figures(all_points: Sequence[Point]) -> list[PlannedFigure]:

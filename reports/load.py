@@ -116,6 +116,7 @@ def _client(value: Any) -> ClientMetrics:
         failures=_field(data, "failures", int),
         dropped=_optional(data, "dropped", int) or 0,
         offered_rps=_optional(data, "offered_rps", float),
+        scheduled_rps=_optional(data, "scheduled_rps", float),
         achieved_rps=_field(data, "achieved_rps", float),
         duration_s=_field(data, "duration_s", float),
         latency=_field(data, "latency_us", _summary),

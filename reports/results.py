@@ -94,12 +94,20 @@ class ClientMetrics:
     failures: int
     dropped: int
     offered_rps: float | None
+    scheduled_rps: float | None  # requests the schedule asked for, per second (open model)
     achieved_rps: float
     duration_s: float
     latency: Summary
     latency_corrected: Summary | None
     probe: Summary | None
     probe_name: str | None  # the probe's request name, when cell.json gives it
+
+    @property
+    def expected_rps(self) -> float | None:
+        """The rate the achieved one is judged against: what the schedule asked for (Poisson
+        arrivals wander a few per cent around the offered rate), or the offered rate in
+        results that do not record it."""
+        return self.scheduled_rps or self.offered_rps
 
 
 @dataclass(frozen=True, slots=True)

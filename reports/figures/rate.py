@@ -1,5 +1,5 @@
 """Latency against offered rate per strategy, marking where each one saturates (achieved
-less than 95% of offered, or the cell was flagged)."""
+less than 95% of what its schedule asked for, or the cell was flagged)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from reports.style import SATURATED_MARKER, latency_axis, ms, new_figure
 @dataclass(frozen=True, slots=True)
 class RatePoint:
     offered_rps: float
-    achieved_rps: float
+    achieved_share: float  # achieved / scheduled rate
     p99_us: float
     saturated: bool
 
@@ -36,13 +36,11 @@ def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
         latency.plot(
             offered, [ms(p.p99_us) for p in points], color=line.colour, marker="o", label=line.label
         )
-        achieved.plot(
-            offered, [p.achieved_rps / p.offered_rps for p in points], color=line.colour, marker="o"
-        )
+        achieved.plot(offered, [p.achieved_share for p in points], color=line.colour, marker="o")
         saturated = [p for p in points if p.saturated]
         for axes, values in (
             (latency, [ms(p.p99_us) for p in saturated]),
-            (achieved, [p.achieved_rps / p.offered_rps for p in saturated]),
+            (achieved, [p.achieved_share for p in saturated]),
         ):
             axes.plot(
                 [p.offered_rps for p in saturated],
@@ -59,7 +57,7 @@ def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
         axes.set_xlabel("offered rate (requests/s)")
     latency_axis(latency, "p99 response latency")
     achieved.axhline(SATURATION_SHARE, color="black", linestyle="--", linewidth=1)
-    achieved.set_ylabel("achieved / offered rate (share)")
+    achieved.set_ylabel("achieved / scheduled rate (share)")
     achieved.set_ylim(0, 1.1)
     achieved.grid(True, alpha=0.3)
     handles, _ = latency.get_legend_handles_labels()
@@ -70,7 +68,7 @@ def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
             marker=SATURATED_MARKER,
             color="black",
             linestyle="none",
-            label=f"saturated (achieved < {SATURATION_SHARE:.0%} of offered, or flagged); "
+            label=f"saturated (achieved < {SATURATION_SHARE:.0%} of scheduled, or flagged); "
             "dotted: first such rate",
         )
     )

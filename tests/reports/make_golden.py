@@ -445,7 +445,7 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
     if spec.loadgen_cpu > 90:
         saturation_reasons.append("cpu>90%")
     if spec.achieved_share < 0.95:
-        saturation_reasons.append("achieved<95%offered")
+        saturation_reasons.append("achieved<95%scheduled")
     flags = list(spec.flags)
     if saturation_reasons and "saturated" not in flags:
         flags.insert(0, "saturated")
@@ -466,6 +466,7 @@ def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
             "failures": requests // 100 if "errors" in spec.flags else 0,
             "dropped": round(((offered or 0) - achieved) * DURATION_S) if "dropped" in flags else 0,
             "offered_rps": offered,
+            "scheduled_rps": offered,  # constant arrivals: the schedule is the offered rate
             "achieved_rps": round(achieved, 2),
             "duration_s": float(DURATION_S),
             "latency_us": latency,

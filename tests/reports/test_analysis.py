@@ -24,7 +24,7 @@ def _cell(run: Run, cell_id: str) -> Cell:
     [
         ("000-none-none-wna-r100", ()),
         ("009-failing-sleep200ms-wna-r100", ()),  # `errors` does not invalidate a cell
-        ("016-inline-sleep200ms-wna-r250", ("saturated", "achieved 91% of offered")),
+        ("016-inline-sleep200ms-wna-r250", ("saturated", "achieved 91% of scheduled")),
         ("019-none-none-wna-r3000", ("saturated",)),
         (
             "037-queue-cpu5ms-w4-r50",

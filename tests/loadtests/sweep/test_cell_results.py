@@ -164,8 +164,19 @@ def test_a_busy_load_generator_or_a_shortfall_flags_the_cell_saturated() -> None
     assert cell["loadgen"]["saturation_reasons"] == ["cpu>90%"]
     assert "saturated" in cell["flags"]
 
-    short, _, _ = build(outcome(client_json(400), [window(T0 + s, 40, 0) for s in range(10)]))
-    assert short["loadgen"]["saturation_reasons"] == ["achieved<95%offered"]  # 40 of 50/s
+    # 400 answered in 10 s, 100 more still out at the end: 40 of the 50/s scheduled.
+    behind = client_json(400)
+    behind["unfinished"] = 100
+    short, _, _ = build(outcome(behind, [window(T0 + s, 40, 0) for s in range(10)]))
+    assert short["client"]["scheduled_rps"] == 50.0
+    assert short["loadgen"]["saturation_reasons"] == ["achieved<95%scheduled"]
+
+
+def test_poisson_arrivals_below_the_offered_rate_are_not_a_shortfall() -> None:
+    # 46/s offered 50/s, every one answered: the schedule drew fewer arrivals, nothing fell behind.
+    cell, _, _ = build(outcome(client_json(460), [window(T0 + s, 46, 0) for s in range(10)]))
+    assert (cell["client"]["achieved_rps"], cell["client"]["scheduled_rps"]) == (46.0, 46.0)
+    assert cell["loadgen"]["saturated"] is False
 
 
 def test_load_processes_are_judged_by_the_cores_they_share() -> None:

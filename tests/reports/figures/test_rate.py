@@ -9,9 +9,9 @@ def test_saturation_is_marked_where_it_starts() -> None:
         "inline",
         "#5254a3",
         [
-            RatePoint(250, 228, 260_000, saturated=True),
-            RatePoint(50, 50, 204_000, saturated=False),
-            RatePoint(100, 100, 206_000, saturated=False),
+            RatePoint(250, 228 / 250, 260_000, saturated=True),
+            RatePoint(50, 1.0, 204_000, saturated=False),
+            RatePoint(100, 1.0, 206_000, saturated=False),
         ],
     )
     latency, achieved = latency_vs_rate("t", [line]).axes[:2]
@@ -21,4 +21,4 @@ def test_saturation_is_marked_where_it_starts() -> None:
     assert xs(drawn[1]) == [250]  # the saturated point, an X
     assert drawn[1].get_marker() == "X"
     assert xs(drawn[2]) == [250, 250]  # where it starts to saturate
-    assert achieved.get_ylabel() == "achieved / offered rate (share)"
+    assert achieved.get_ylabel() == "achieved / scheduled rate (share)"
