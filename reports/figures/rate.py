@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from reports.analysis import SATURATION_SHARE
 from reports.style import SATURATED_MARKER, latency_axis, ms, new_figure
@@ -29,7 +30,9 @@ class RateLine:
 
 
 def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
-    figure, (latency, achieved) = new_figure(1, 2, width=12, height=4.5)
+    # Tall enough for a legend of one line per strategy beside the plots.
+    height = max(4.5, 0.24 * (len(lines) + 3))
+    figure, (latency, achieved) = new_figure(1, 2, width=14, height=height)
     for line in lines:
         points = sorted(line.points, key=lambda p: p.offered_rps)
         offered = [p.offered_rps for p in points]
@@ -52,9 +55,15 @@ def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
             )
         if saturated:
             latency.axvline(saturated[0].offered_rps, color=line.colour, linestyle=":", linewidth=1)
+    rates = sorted({p.offered_rps for line in lines for p in line.points})
     for axes in (latency, achieved):
         axes.set_xscale("log")
         axes.set_xlabel("offered rate (requests/s)")
+        # The sweep's own rates as the ticks, written plainly: 25, 100, 400 rather than
+        # matplotlib's 3×10¹ among minor ticks that collide.
+        axes.xaxis.set_major_locator(FixedLocator(rates))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+        axes.xaxis.set_minor_locator(NullLocator())
     latency_axis(latency, "p99 response latency")
     achieved.axhline(SATURATION_SHARE, color="black", linestyle="--", linewidth=1)
     achieved.set_ylabel("achieved / scheduled rate (share)")
@@ -68,10 +77,11 @@ def latency_vs_rate(title: str, lines: Sequence[RateLine]) -> Figure:
             marker=SATURATED_MARKER,
             color="black",
             linestyle="none",
-            label=f"saturated (achieved < {SATURATION_SHARE:.0%} of scheduled, or flagged); "
-            "dotted: first such rate",
+            label=f"saturated (achieved < {SATURATION_SHARE:.0%}\nof scheduled, or flagged);\n"
+            "dotted: the first such rate",
         )
     )
-    latency.legend(handles=handles, fontsize="small")
+    # Beside the plots, not on them: a sweep easily has twenty strategies and worker limits.
+    figure.legend(handles=handles, fontsize="small", loc="outside right upper")
     figure.suptitle(title)
     return figure
