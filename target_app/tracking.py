@@ -36,6 +36,13 @@ def _log_failure(ledger: TaskLedger, task_id: str, exc: BaseException, *, guarde
     )
 
 
+def _record_failure(ledger: TaskLedger, task_id: str, exc: Exception, *, guarded: bool) -> None:
+    # Log first: once the ledger says "failed", the log line must already be there.
+    _log_failure(ledger, task_id, exc, guarded=guarded)
+    # Unguarded, the exception escapes into Starlette, which skips the rest of the chain.
+    ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
+
+
 def run_tracked(
     ledger: TaskLedger, task_id: str, work: Callable[[], T], *, guarded: bool = False
 ) -> T | None:
@@ -49,9 +56,7 @@ def run_tracked(
     try:
         result = work()
     except Exception as exc:
-        # Log first: once the ledger says "failed", the log line must already be there.
-        _log_failure(ledger, task_id, exc, guarded=guarded)
-        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
+        _record_failure(ledger, task_id, exc, guarded=guarded)
         if guarded:
             return None
         raise
@@ -75,9 +80,7 @@ async def run_tracked_async(
         ledger.fail(task_id, "CancelledError: cancelled at shutdown")
         raise
     except Exception as exc:
-        # Log first: once the ledger says "failed", the log line must already be there.
-        _log_failure(ledger, task_id, exc, guarded=guarded)
-        ledger.fail(task_id, _describe(exc), stops_chain=not guarded)
+        _record_failure(ledger, task_id, exc, guarded=guarded)
         if guarded:
             return None
         raise

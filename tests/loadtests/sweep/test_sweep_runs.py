@@ -76,6 +76,24 @@ def start_sweep() -> Iterator[StartSweep]:
                 process.communicate()
 
 
+NO_BROKER = "redis://127.0.0.1:1/0"
+
+
+def run_sweep(
+    sweep: Path, out: Path, broker: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`bgbench sweep` to the end, for the cases that stop early or run briefly."""
+    env = {**os.environ, "BGBENCH_BROKER_URL": broker} if broker else None
+    return subprocess.run(
+        [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out), "--no-report"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env=env,
+    )
+
+
 def the_run(out: Path) -> Path:
     (run_dir,) = out.iterdir()
     return run_dir
@@ -217,13 +235,7 @@ def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
 def test_a_bad_sweep_file_is_a_one_line_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[[matrix]]\nstrategy = "teleport"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "bgbench", "sweep", str(bad), "--out", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_sweep(bad, tmp_path / "r")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "strategy = 'teleport' must be one of" in result.stderr
@@ -268,34 +280,20 @@ def test_a_queue_sweep_balances_its_accounting_in_every_cell(
 def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -> None:
     sweep_file = tmp_path / "mixed.toml"
     sweep_file.write_text(QUEUE.replace('strategy = "queue"', 'strategy = ["none", "queue"]'))
-    result = subprocess.run(
-        [sys.executable, "-m", "bgbench", "sweep", str(sweep_file), "--out", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={**os.environ, "BGBENCH_BROKER_URL": "redis://127.0.0.1:1/0"},
-    )
+    result = run_sweep(sweep_file, tmp_path / "r", broker=NO_BROKER)
     assert result.returncode == 0, result.stderr
     manifest = read(the_run(tmp_path / "r") / schema.MANIFEST)
     assert [c["cell_id"] for c in manifest["cells"]] == ["000-none-none-wna-r30"]
     (skipped,) = manifest["skipped"]
     assert skipped["strategy"] == "queue"
-    assert "no broker at redis://127.0.0.1:1/0" in skipped["reason"]
+    assert f"no broker at {NO_BROKER}" in skipped["reason"]
     assert "skipped queue" in result.stderr
 
 
 def test_a_queue_only_sweep_without_a_broker_is_a_one_line_error(tmp_path: Path) -> None:
     sweep_file = tmp_path / "queue.toml"
     sweep_file.write_text(QUEUE)
-    result = subprocess.run(
-        [sys.executable, "-m", "bgbench", "sweep", str(sweep_file), "--out", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "BGBENCH_BROKER_URL": "redis://127.0.0.1:1/0"},
-    )
+    result = run_sweep(sweep_file, tmp_path / "r", broker=NO_BROKER)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert "nothing to run: no broker at redis://127.0.0.1:1/0" in result.stderr
+    assert f"nothing to run: no broker at {NO_BROKER}" in result.stderr
