@@ -91,9 +91,6 @@ class Sampler:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def latest(self) -> Sample | None:
-        return self.samples[-1] if self.samples else None
-
     def _fetch_window(self) -> dict[str, Any] | None:
         try:
             response = self._client.get(f"{self.url}/metrics/window")
