@@ -6,10 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from reports.results import Summary
-from reports.style import FLAGGED_COLOUR, PERCENTILE_LABELS, PERCENTILE_MARKERS, ms
+from reports.style import (
+    FLAGGED_COLOUR,
+    PERCENTILE_LABELS,
+    PERCENTILE_MARKERS,
+    latency_axis,
+    ms,
+)
 
 
 def draw_row(axes: Axes, y: float, summary: Summary, colour: str, *, filled: bool = True) -> None:
@@ -34,6 +41,23 @@ def label_rows(axes: Axes, labels: Sequence[str], flagged: Sequence[bool]) -> No
     for tick, is_flagged in zip(axes.get_yticklabels(), flagged, strict=True):
         if is_flagged:
             tick.set_color(FLAGGED_COLOUR)
+
+
+def finish(
+    figure: Figure,
+    axes: Axes,
+    title: str,
+    labels: Sequence[str],
+    flagged: Sequence[bool],
+    handles: Sequence[Line2D],
+) -> Figure:
+    """The latency axis, the rows' labels, the title and the legend every dot plot has."""
+    latency_axis(axes, "response latency", axis="x")
+    label_rows(axes, labels, flagged)
+    axes.set_title(title)
+    # Below the axes: inside, it would hide the slowest rows' tails.
+    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize="small")
+    return figure
 
 
 def percentile_handles(colour: str = "black") -> list[Line2D]:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from reports.figures._dotplot import draw_row, label_rows, percentile_handles
+from reports.figures._dotplot import draw_row, finish, percentile_handles
 from reports.figures.percentiles import colour_of
 from reports.results import Summary
-from reports.style import latency_axis, new_figure
+from reports.style import new_figure
 
 OFFSET = 0.17  # the two rows of one variant, drawn just above and below its tick
 
@@ -53,9 +53,4 @@ def corrected_vs_uncorrected(title: str, rows: Sequence[CorrectedLatency]) -> Fi
             label="corrected (from the intended send)",
         ),
     ]
-    latency_axis(axes, "response latency", axis="x")
-    label_rows(axes, [r.label for r in rows], [r.flagged for r in rows])
-    axes.set_title(title)
-    # Below the axes: inside, it would hide the slowest rows' tails.
-    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize="small")
-    return figure
+    return finish(figure, axes, title, [r.label for r in rows], [r.flagged for r in rows], handles)

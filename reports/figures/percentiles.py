@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from reports.figures._dotplot import draw_row, label_rows, percentile_handles
+from reports.figures._dotplot import draw_row, finish, percentile_handles
 from reports.results import Summary
-from reports.style import FLAGGED_COLOUR, latency_axis, ms, new_figure, strategy_colour
+from reports.style import FLAGGED_COLOUR, ms, new_figure, strategy_colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +40,4 @@ def latency_percentiles(title: str, rows: Sequence[VariantLatency]) -> Figure:
                 label="p99 with no background work (none)",
             )
         )
-    latency_axis(axes, "response latency", axis="x")
-    label_rows(axes, [r.label for r in rows], [r.flagged for r in rows])
-    axes.set_title(title)
-    # Below the axes: inside, it would hide the slowest rows' tails.
-    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize="small")
-    return figure
+    return finish(figure, axes, title, [r.label for r in rows], [r.flagged for r in rows], handles)
