@@ -124,6 +124,16 @@ def server_pid(cell_dir: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def under_load(out: Path) -> tuple[Path, int]:
+    """Wait until the sweep's first cell has its target app up and Locust loading it; the
+    cell's directory and the app's pid."""
+    first_cell: Path = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
+    pid: int = wait_for(lambda: server_pid(first_cell))
+    wait_for((first_cell / schema.LOCUST_LOG).exists)
+    time.sleep(2)  # past Locust's start-up: requests are flowing
+    return first_cell, pid
+
+
 def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> None:
     # A relative --out, as a user types it: every process must still find its files.
     sweep = start_sweep(write_sweep(tmp_path, 2), Path("results"), cwd=tmp_path)
@@ -182,9 +192,7 @@ def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(
 ) -> None:
     out = tmp_path / "results"
     sweep = start_sweep(write_sweep(tmp_path, 6), out, "--no-report")
-    first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
-    pid = wait_for(lambda: server_pid(first_cell))
-    time.sleep(2)  # let the load begin
+    first_cell, pid = under_load(out)
     psutil.Process(pid).kill()
     _, stderr = sweep.communicate(timeout=180)
 
@@ -203,10 +211,7 @@ def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
 ) -> None:
     out = tmp_path / "results"
     sweep = start_sweep(write_sweep(tmp_path, 20), out, "--no-report")
-    first_cell = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
-    wait_for(lambda: server_pid(first_cell))
-    wait_for((first_cell / schema.LOCUST_LOG).exists)
-    time.sleep(2)
+    first_cell, _ = under_load(out)
     children = psutil.Process(sweep.pid).children(recursive=True)
     assert len(children) >= 2  # the target app and Locust
     sweep.send_signal(signal.SIGINT)
