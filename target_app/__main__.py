@@ -8,12 +8,12 @@ target_app.main:app` works too; this entry exists for the harness and the tests.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import uvicorn
 
+from bgbench.files import write_atomically
 from target_app.services.ports import bind_loopback
 
 
@@ -44,9 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
     )
     if args.port_file is not None:
-        partial = args.port_file.with_suffix(".partial")
-        partial.write_text(str(port))
-        os.replace(partial, args.port_file)
+        write_atomically(args.port_file, str(port))
     print(f"target_app listening on http://127.0.0.1:{port}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from anyio import to_thread
 
+from bgbench.files import write_atomically
 from target_app import metrics
 from target_app.ledger import TaskStatus
 from target_app.state import AppState
@@ -77,7 +77,4 @@ def write_final_metrics(state: AppState, path: Path, gauge_values: dict[str, int
     final = metrics.snapshot(state, gauge_values)
     final["histograms"] = state.ledger.histograms()
     final["shutdown"] = state.shutdown_report
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(json.dumps(final, indent=2))
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(final, indent=2))

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bgbench.files import write_atomically
 from bgbench.hdr import PERCENTILES, decode, summarize
 from loadtests.support.aggregate import Aggregate
 from loadtests.support.options import Arrival, ScenarioOptions
@@ -106,10 +106,7 @@ def _second(second: int, tally: TallyWire) -> dict[str, Any]:
 def write(directory: str | Path, doc: dict[str, Any]) -> Path:
     """Write atomically: a reader never sees half a file."""
     path = Path(directory) / FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(doc, indent=1) + "\n")
     return path
 
 

@@ -10,26 +10,20 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bgbench import schema
+from bgbench.files import write_atomically
 
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def write_text(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
-
-
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> None:
@@ -38,7 +32,7 @@ def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Mapping[str, An
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    write_text(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
 
 
 def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
