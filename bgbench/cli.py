@@ -7,8 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from loadtests.sweep import definition
-from loadtests.sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
+from bgbench.results.errors import ReportInputError
 from reports.commands import (
     add_compare_arguments,
     add_report_arguments,
@@ -16,7 +15,8 @@ from reports.commands import (
     run_compare,
     run_report,
 )
-from reports.errors import ReportInputError
+from sweep import definition
+from sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
 
 EXIT_USAGE = 2
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"

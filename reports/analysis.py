@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bgbench import hdr
-from reports.results import Cell, CellParams, FloatArray, Summary
+from bgbench.results.model import Cell, CellParams, FloatArray, Summary
 from reports.stats import IntArray, quantile_of_counts
 
 CONTROLS = ("none", "inline")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bgbench.results.errors import ReportInputError
+from bgbench.results.reader import load_run
 from reports import findings
 from reports.document import RenderedFigure, build_document
-from reports.errors import ReportInputError
 from reports.figure_set import PlannedFigure, plan
-from reports.load import load_run
 from reports.pytest_benchmark import load_benchmarks
 from reports.render_html import render_html
 from reports.render_markdown import render_markdown

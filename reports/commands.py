@@ -8,10 +8,10 @@ import re
 import sys
 from pathlib import Path
 
+from bgbench.results.errors import ReportInputError
+from bgbench.results.reader import load_run
 from reports.build import build_report
 from reports.compare import check_same_schema, compare_runs
-from reports.errors import ReportInputError
-from reports.load import load_run
 from reports.pytest_benchmark import newest_benchmark_file
 from reports.render_compare import render_comparison
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgbench.results.errors import ReportInputError
+from bgbench.results.model import Run
+from bgbench.results.reader import read_schema_version
 from reports import analysis
 from reports.analysis import Point
-from reports.errors import ReportInputError
-from reports.load import read_schema_version
-from reports.results import Run
 from reports.stats import Interval, enough, relative_change
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgbench.results.model import Cell, Run, Summary
 from reports import analysis
 from reports.findings import Findings
 from reports.formatting import duration
-from reports.results import Cell, Run, Summary
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from functools import partial
 
 from matplotlib.figure import Figure
 
+from bgbench.results.model import Cell, Run
 from reports import analysis
 from reports.analysis import Point, Slice
 from reports.figures.benchmarks import benchmark_bars
@@ -20,7 +21,6 @@ from reports.figures.rate import RateLine, RatePoint, latency_vs_rate
 from reports.figures.timeseries import cell_timeseries
 from reports.figures.workers import WorkerLine, WorkerPoint, latency_vs_workers
 from reports.pytest_benchmark import BenchmarkFile
-from reports.results import Cell, Run
 from reports.style import strategy_colour, workload_colour
 
 

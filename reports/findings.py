@@ -16,10 +16,10 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bgbench.results.model import Run
 from reports import analysis
 from reports.analysis import Point, Slice
 from reports.formatting import duration, interval_text, plural, share
-from reports.results import Run
 from reports.stats import (
     Interval,
     enough,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports.errors import ReportInputError
+from bgbench.results.errors import ReportInputError
+from bgbench.results.reader import read_json
 from reports.figures.benchmarks import BenchmarkGroup, BenchmarkStat
-from reports.load import read_json
 
 UNGROUPED = "(no group)"
 

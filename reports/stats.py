@@ -15,7 +15,7 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
-from reports.results import FloatArray
+from bgbench.results.model import FloatArray
 
 SEED = 20250101
 RESAMPLES = 2000

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 
 SERVICE_HINTS = {
     "redis": (

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from reports.results import Summary
+from bgbench.results.model import Summary
 from reports.style import (
     FLAGGED_COLOUR,
     PERCENTILE_LABELS,

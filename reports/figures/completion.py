@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from bgbench.results.model import FloatArray
 from reports.analysis import TaskOutcomes
-from reports.results import FloatArray
 from reports.stats import IntArray
 from reports.style import FLAGGED_COLOUR, latency_axis, new_figure
 

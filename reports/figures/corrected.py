@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bgbench.results.model import Summary
 from reports.figures._dotplot import draw_row, finish, percentile_handles
 from reports.figures.percentiles import colour_of
-from reports.results import Summary
 from reports.style import new_figure
 
 OFFSET = 0.17  # the two rows of one variant, drawn just above and below its tick

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
+from bgbench.results.model import Summary
 from reports.figures._dotplot import draw_row, finish, percentile_handles
-from reports.results import Summary
 from reports.style import FLAGGED_COLOUR, ms, new_figure, strategy_colour
 
 

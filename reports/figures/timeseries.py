@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.results import FloatArray, TimeSeries
+from bgbench.results.model import FloatArray, TimeSeries
 from reports.style import latency_axis, new_figure
 
 # Each panel: its columns (name, legend label), its y label, and whether it is a latency.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PARALLEL_RUNS = 4

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bgbench.results.model import Run
+from bgbench.results.reader import load_run
 from reports.build import build_report
-from reports.load import load_run
-from reports.results import Run
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_RUN = GOLDEN / "20250101T000000Z-golden"

@@ -15,7 +15,8 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
-from bgbench import hdr, schema
+from bgbench import hdr
+from bgbench.results import names
 
 GOLDEN = Path(__file__).parent / "golden"
 RUN_ID = "20250101T000000Z-golden"
@@ -90,7 +91,7 @@ class Spec:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def cell_id(self, index: int) -> str:
-        """As the sweep names cells (loadtests/sweep/definition.py, CellSpec.label)."""
+        """As the sweep names cells (sweep/definition.py, CellSpec.label)."""
         workers = "na" if self.workers is None else str(self.workers)
         load = f"r{self.rate:.10g}" if self.users is None else f"closed{self.users}"
         work = self.workload if self.strategy == "none" else f"{self.workload}{self.ms:.10g}ms"
@@ -540,7 +541,7 @@ def _write_timeseries(path: Path, spec: Spec, achieved: float, completed: int) -
     probe = spec.probe.per_second() if spec.probe else None
     tokens_peaks = _tokens_peaks(spec)
     with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, schema.TIMESERIES_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(file, names.TIMESERIES_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for t in range(DURATION_S):
             backlog = round(spec.backlog_growth * (t + 1))
@@ -577,7 +578,7 @@ def _write_timeseries(path: Path, spec: Spec, achieved: float, completed: int) -
         )
         writer.writerow(
             {
-                **dict.fromkeys(schema.TIMESERIES_COLUMNS, ""),
+                **dict.fromkeys(names.TIMESERIES_COLUMNS, ""),
                 **dict.fromkeys(gauges, 0),
                 "t_s": DURATION_S,
                 "offered_rps": 0,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bgbench import hdr
+from bgbench.results.model import Cell, Run
+from bgbench.results.reader import load_run
 from reports import analysis
-from reports.load import load_run
-from reports.results import Cell, Run
 from tests.reports.conftest import GOLDEN_RUN, PROBE_CELL, rename_probe
 
 

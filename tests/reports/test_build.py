@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree
 
+from bgbench.results.model import Run
 from reports.figure_set import plan
 from reports.pytest_benchmark import load_benchmarks
-from reports.results import Run
 from tests.reports.conftest import BENCHMARKS
 
 

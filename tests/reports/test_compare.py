@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bgbench.results.model import Run
+from bgbench.results.reader import load_run
 from reports.commands import add_compare_arguments, run_compare, threshold
 from reports.compare import compare_runs
-from reports.load import load_run
-from reports.results import Run
 from tests.reports.conftest import GOLDEN_RUN, SLOWER_RUN
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from matplotlib.figure import Figure
 
+from bgbench.results.model import Run
 from reports.figure_set import PlannedFigure, plan, slug
 from reports.pytest_benchmark import load_benchmarks
-from reports.results import Run
 from tests.reports.conftest import BENCHMARKS
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bgbench.results.model import Run
+from bgbench.results.reader import load_run
 from reports import findings
 from reports.findings import Finding, Findings
-from reports.load import load_run
-from reports.results import Run
 from tests.reports.conftest import GOLDEN_RUN
 
 

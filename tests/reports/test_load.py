@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reports.errors import ReportInputError
-from reports.load import DEFAULT_PROBE_REQUEST, load_run, read_schema_version
-from reports.results import Run
+from bgbench.results.errors import ReportInputError
+from bgbench.results.model import Run
+from bgbench.results.reader import DEFAULT_PROBE_REQUEST, load_run, read_schema_version
 from tests.reports.conftest import GOLDEN, GOLDEN_RUN, PROBE_CELL, rename_probe
 
 

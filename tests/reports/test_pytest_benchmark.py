@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.errors import ReportInputError
+from bgbench.results.errors import ReportInputError
 from reports.pytest_benchmark import load_benchmarks, newest_benchmark_file
 from tests.reports.conftest import BENCHMARKS
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 from tests.target_app.helpers import wait_for_status, wait_for_task
 
 CLOSE = {"Connection": "close"}

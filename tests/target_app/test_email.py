@@ -82,7 +82,7 @@ def test_bad_email_requests_are_a_422(
 
 @pytest.fixture
 def default_target_for_email(default_target: object) -> Iterator[httpx.Client]:
-    from loadtests.sweep.target import TargetProcess
+    from sweep.target import TargetProcess
 
     assert isinstance(default_target, TargetProcess)
     with httpx.Client(base_url=default_target.url, timeout=30) as client:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 
 
 def test_a_port_in_use_is_a_one_line_error() -> None:

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bgbench import hdr
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 from tests.conftest import StartTarget
 from tests.target_app.helpers import wait_for_task
 

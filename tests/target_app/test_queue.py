@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtests.sweep.queue_workers import CeleryWorker, purge
-from loadtests.sweep.target import TargetProcess
+from sweep.queue_workers import CeleryWorker, purge
+from sweep.target import TargetProcess
 from tests.conftest import StartTarget, require_service
 from tests.target_app.helpers import wait_for_status, wait_for_task
 
@@ -90,7 +90,7 @@ def test_the_queue_route_says_how_to_turn_it_on(default_target: TargetProcess) -
 
 
 def test_an_unreachable_broker_stops_start_up_with_its_url(start_target: StartTarget) -> None:
-    from loadtests.sweep.target import TargetError
+    from sweep.target import TargetError
 
     with pytest.raises(TargetError, match=re.escape("needs its broker at redis://127.0.0.1:1/0")):
         start_target(queue_enabled="true", broker_url="redis://127.0.0.1:1/0")

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtests.sweep.target import TargetProcess
+from sweep.target import TargetProcess
 from tests.conftest import StartTarget
 from tests.target_app.helpers import wait_for_task
 

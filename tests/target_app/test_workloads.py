@@ -49,7 +49,7 @@ def test_the_db_workload_writes_a_row_to_postgres(start_target: StartTarget) -> 
 def test_an_unreachable_database_stops_start_up_with_a_clear_message(
     start_target: StartTarget,
 ) -> None:
-    from loadtests.sweep.target import TargetError
+    from sweep.target import TargetError
 
     with pytest.raises(TargetError, match="cannot use the database at postgresql"):
         start_target(database_url=f"postgresql://nobody@127.0.0.1:1/{uuid.uuid4().hex}")

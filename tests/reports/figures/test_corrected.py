@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from bgbench.results.model import Summary
 from reports.figures.corrected import CorrectedLatency, corrected_vs_uncorrected
-from reports.results import Summary
 from tests.reports.figures.lines import xs
 
 ACTUAL = Summary(count=100, p50=900, p90=1600, p99=2500, p99_9=3300, max=4000, mean=1000)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from matplotlib.colors import to_hex
 
+from bgbench.results.model import Summary
 from reports.figures.percentiles import VariantLatency, latency_percentiles
-from reports.results import Summary
 from reports.style import FLAGGED_COLOUR, strategy_colour
 from tests.reports.figures.lines import xs
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bgbench.results.model import TimeSeries
 from reports.figures.timeseries import cell_timeseries
-from reports.results import TimeSeries
 from tests.reports.figures.lines import xs, ys
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from bgbench import hdr
-from loadtests.sweep.cell_results import CellOutcome, accounting, build, timeseries
-from loadtests.sweep.definition import CellSpec
-from loadtests.sweep.sampler import Sample
+from sweep.cell_results import CellOutcome, accounting, build, timeseries
+from sweep.definition import CellSpec
+from sweep.sampler import Sample
 
 T0 = 1_800_000_000.0  # a whole second, so the arithmetic below stays readable
 

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import redis
 
-from loadtests.sweep.child import Child
+from sweep.child import Child
 
 READY = " ready."
 

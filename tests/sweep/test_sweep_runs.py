@@ -16,7 +16,8 @@ from typing import Any
 import psutil
 import pytest
 
-from bgbench import hdr, schema
+from bgbench import hdr
+from bgbench.results import names
 from tests.conftest import require_service
 
 # Each test runs a real sweep: more than the suite's 120 s default on a busy machine.
@@ -129,7 +130,7 @@ def under_load(out: Path) -> tuple[Path, int]:
     cell's directory and the app's pid."""
     first_cell: Path = wait_for(lambda: next((out.glob("*/cells/000-*")), None))
     pid: int = wait_for(lambda: server_pid(first_cell))
-    wait_for((first_cell / schema.LOCUST_LOG).exists)
+    wait_for((first_cell / names.LOCUST_LOG).exists)
     time.sleep(2)  # past Locust's start-up: requests are flowing
     return first_cell, pid
 
@@ -145,8 +146,8 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> Non
     assert f"report: {report}" in stdout
     assert report.stat().st_size > 0
 
-    manifest = read(run_dir / schema.MANIFEST)
-    assert manifest["schema_version"] == schema.SCHEMA_VERSION
+    manifest = read(run_dir / names.MANIFEST)
+    assert manifest["schema_version"] == names.SCHEMA_VERSION
     assert manifest["status"] == "complete"
     assert manifest["run_id"] == run_dir.name
     assert manifest["sweep"]["name"] == "tiny"
@@ -155,32 +156,32 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> Non
     assert [c["status"] for c in manifest["cells"]] == ["ok", "ok"]
 
     for entry in manifest["cells"]:
-        cell_dir = run_dir / schema.CELLS_DIR / entry["cell_id"]
-        cell = read(cell_dir / schema.CELL)
+        cell_dir = run_dir / names.CELLS_DIR / entry["cell_id"]
+        cell = read(cell_dir / names.CELL)
         assert cell["status"] == "ok"
         assert cell["accounting"]["balanced"] is True
         assert cell["accounting"]["source"] == "final"
         assert cell["client"]["requests"] > 0
         assert cell["client"]["probe"]["requests"] > 0
         assert cell["loadgen"]["cpu_percent"] is not None
-        histograms = read(cell_dir / schema.HISTOGRAMS)
+        histograms = read(cell_dir / names.HISTOGRAMS)
         for tally in histograms["client"].values():
             assert hdr.decode(tally["uncorrected"]).get_total_count() > 0
-        rows = (cell_dir / schema.TIMESERIES).read_text().splitlines()
-        assert rows[0].split(",") == list(schema.TIMESERIES_COLUMNS)
+        rows = (cell_dir / names.TIMESERIES).read_text().splitlines()
+        assert rows[0].split(",") == list(names.TIMESERIES_COLUMNS)
         assert len(rows) >= 2
-        for name in (schema.SERVER_LOG, schema.LOCUST_LOG, "locust_stats.csv"):
+        for name in (names.SERVER_LOG, names.LOCUST_LOG, "locust_stats.csv"):
             assert (cell_dir / name).stat().st_size > 0
 
     # The second app did the first app's calibrated amount of cpu work, not its own.
-    second_dir = run_dir / schema.CELLS_DIR / manifest["cells"][1]["cell_id"]
-    second_app = read(second_dir / schema.SERVER_FINAL)["process"]
+    second_dir = run_dir / names.CELLS_DIR / manifest["cells"][1]["cell_id"]
+    second_app = read(second_dir / names.SERVER_FINAL)["process"]
     assert manifest["cpu_iterations_per_ms"] > 0
     assert second_app["cpu_iterations_per_ms"] == pytest.approx(
         manifest["cpu_iterations_per_ms"], rel=1e-3
     )
 
-    executor = read(run_dir / schema.CELLS_DIR / manifest["cells"][1]["cell_id"] / schema.CELL)
+    executor = read(run_dir / names.CELLS_DIR / manifest["cells"][1]["cell_id"] / names.CELL)
     tasks = executor["server"]["tasks"]["executor/sleep"]
     assert tasks["completed"] > 0
     assert tasks["run_time_us"]["p50"] >= 19_000  # 20 ms of work, in microseconds
@@ -197,10 +198,10 @@ def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(
     _, stderr = sweep.communicate(timeout=180)
 
     assert sweep.returncode == 1, stderr
-    manifest = read(the_run(out) / schema.MANIFEST)
+    manifest = read(the_run(out) / names.MANIFEST)
     assert manifest["status"] == "partial"
     assert [c["status"] for c in manifest["cells"]] == ["failed", "ok"]
-    dead = read(first_cell / schema.CELL)
+    dead = read(first_cell / names.CELL)
     assert "the target app died" in dead["reason"]
     assert dead["accounting"]["source"] in {"windows", "last_snapshot"}
     assert dead["client"] is not None  # what Locust measured before the death is kept
@@ -220,7 +221,7 @@ def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
     assert sweep.returncode == 130
     assert "interrupted" in stderr
     run_dir = the_run(out)
-    manifest = read(run_dir / schema.MANIFEST)
+    manifest = read(run_dir / names.MANIFEST)
     assert manifest["status"] == "interrupted"
     assert manifest["finished_at"] is not None
     assert manifest["cells"] == [
@@ -230,7 +231,7 @@ def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
             "reason": "interrupted by the user (Ctrl-C)",
         }
     ]
-    cell = read(first_cell / schema.CELL)
+    cell = read(first_cell / names.CELL)
     assert cell["status"] == "failed"
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == [], [p.pid for p in alive]
@@ -271,14 +272,14 @@ def test_a_queue_sweep_balances_its_accounting_in_every_cell(
     _, stderr = sweep.communicate(timeout=240)
     assert sweep.returncode == 0, stderr
     run_dir = the_run(tmp_path / "results")
-    for entry in read(run_dir / schema.MANIFEST)["cells"]:
-        cell = read(run_dir / schema.CELLS_DIR / entry["cell_id"] / schema.CELL)
+    for entry in read(run_dir / names.MANIFEST)["cells"]:
+        cell = read(run_dir / names.CELLS_DIR / entry["cell_id"] / names.CELL)
         assert cell["status"] == "ok", cell["reason"]
         assert cell["accounting"]["balanced"] is True
         queue = cell["server"]["tasks"]["queue/sleep"]
         assert queue["completed"] > 0
         assert queue["run_time_us"]["p50"] >= 19_000
-        worker_log = (run_dir / schema.CELLS_DIR / entry["cell_id"] / "worker.log").read_text()
+        worker_log = (run_dir / names.CELLS_DIR / entry["cell_id"] / "worker.log").read_text()
         assert f"concurrency: {cell['params']['workers']} (prefork)" in worker_log
 
 
@@ -287,7 +288,7 @@ def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -
     sweep_file.write_text(QUEUE.replace('strategy = "queue"', 'strategy = ["none", "queue"]'))
     result = run_sweep(sweep_file, tmp_path / "r", broker=NO_BROKER)
     assert result.returncode == 0, result.stderr
-    manifest = read(the_run(tmp_path / "r") / schema.MANIFEST)
+    manifest = read(the_run(tmp_path / "r") / names.MANIFEST)
     assert [c["cell_id"] for c in manifest["cells"]] == ["000-none-none-wna-r30"]
     (skipped,) = manifest["skipped"]
     assert skipped["strategy"] == "queue"

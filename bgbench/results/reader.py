@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from reports.errors import ReportInputError
-from reports.results import (
+from bgbench.results.errors import ReportInputError
+from bgbench.results.model import (
     SCHEMA_VERSION,
     Accounting,
     Cell,

@@ -12,9 +12,10 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from bgbench import hdr, schema
-from loadtests.sweep.definition import CellSpec
-from loadtests.sweep.sampler import Sample
+from bgbench import hdr
+from bgbench.results import names
+from sweep.definition import CellSpec
+from sweep.sampler import Sample
 
 COUNTERS = ("enqueued", "started", "completed", "failed", "not_run", "rejected")
 TIMINGS = ("queue_wait_us", "run_time_us", "completion_lag_us")
@@ -210,7 +211,7 @@ def timeseries(
     ]
     rows = []
     for second in seconds:
-        row: dict[str, Any] = dict.fromkeys(schema.TIMESERIES_COLUMNS)
+        row: dict[str, Any] = dict.fromkeys(names.TIMESERIES_COLUMNS)
         row["t_s"] = second - first
         loaded = second < load_end
         row["offered_rps"] = offered if loaded and offered else (0 if not loaded else None)
@@ -275,7 +276,7 @@ def build(outcome: CellOutcome) -> tuple[dict[str, Any], dict[str, Any], list[di
     """cell.json, histograms.json and the time series rows of one cell."""
     client = outcome.client
     cell: dict[str, Any] = {
-        "schema_version": schema.SCHEMA_VERSION,
+        "schema_version": names.SCHEMA_VERSION,
         "cell_id": outcome.cell_id,
         "index": outcome.index,
         "params": outcome.spec.params(),

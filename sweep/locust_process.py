@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import loadtests
-from bgbench import schema
-from loadtests.sweep.catalog import STRATEGIES, scenario_and_route
-from loadtests.sweep.child import Child
-from loadtests.sweep.definition import CellSpec
+from bgbench.results import names
+from sweep.catalog import STRATEGIES, scenario_and_route
+from sweep.child import Child
+from sweep.definition import CellSpec
 
 SCENARIO_DIR = Path(loadtests.__file__).resolve().parent
 # Beyond --run-time: Locust's start-up, its --stop-timeout and writing its files.
@@ -48,10 +48,10 @@ def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
         # processes, requests still out at the end are counted as unfinished instead.
         str(STOP_TIMEOUT_S if spec.load_workers == 1 else 0),
         "--csv",
-        str(cell_dir / schema.LOCUST_CSV_PREFIX),
+        str(cell_dir / names.LOCUST_CSV_PREFIX),
         "--csv-full-history",
         "--json-file",
-        str(cell_dir / schema.LOCUST_CSV_PREFIX),
+        str(cell_dir / names.LOCUST_CSV_PREFIX),
         "--only-summary",
         "--bgbench-out",
         str(cell_dir),
@@ -87,7 +87,7 @@ class LocustProcess:
         self.args = command(spec, host, cell_dir)
         self.cell_dir = cell_dir
         self.timeout_s = math.ceil(spec.warmup_s + spec.duration_s) + _GRACE_S
-        self.child = Child(cell_dir / schema.LOCUST_LOG)
+        self.child = Child(cell_dir / names.LOCUST_LOG)
 
     @property
     def pid(self) -> int | None:
@@ -123,7 +123,7 @@ def read_stats(cell_dir: Path) -> dict[str, Any] | None:
     From its --json-file, written once at the very end: the stats CSV is only rewritten once
     a second, so it can miss the last requests."""
     try:
-        entries = json.loads((cell_dir / f"{schema.LOCUST_CSV_PREFIX}.json").read_text())
+        entries = json.loads((cell_dir / f"{names.LOCUST_CSV_PREFIX}.json").read_text())
     except (OSError, ValueError):
         return None
     times: dict[float, int] = {}

@@ -15,7 +15,7 @@ from types import TracebackType
 
 import httpx
 
-from loadtests.sweep.child import Child
+from sweep.child import Child
 
 
 class TargetError(RuntimeError):

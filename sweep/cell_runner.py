@@ -13,15 +13,15 @@ from typing import Any
 
 import httpx
 
-from bgbench import schema
-from loadtests.sweep import cell_results, results
-from loadtests.sweep.catalog import STRATEGIES
-from loadtests.sweep.definition import CellSpec
-from loadtests.sweep.locust_process import LocustProcess, read_stats
-from loadtests.sweep.machine import Pinning
-from loadtests.sweep.queue_workers import BrokerError, CeleryWorker, WorkerError, purge
-from loadtests.sweep.sampler import Sample, Sampler
-from loadtests.sweep.target import TargetError, TargetProcess
+from bgbench.results import names, writer
+from sweep import cell_results
+from sweep.catalog import STRATEGIES
+from sweep.definition import CellSpec
+from sweep.locust_process import LocustProcess, read_stats
+from sweep.machine import Pinning
+from sweep.queue_workers import BrokerError, CeleryWorker, WorkerError, purge
+from sweep.sampler import Sample, Sampler
+from sweep.target import TargetError, TargetProcess
 
 CLIENT_JSON = "client.json"
 SERVER_METRICS = "server_metrics.json"
@@ -36,7 +36,7 @@ def target_env(spec: CellSpec, cell_dir: Path, data_dir: Path) -> dict[str, str]
     strategy = STRATEGIES[spec.strategy]
     env = {
         "BGBENCH_DATA_DIR": str(data_dir),
-        "BGBENCH_FINAL_METRICS_PATH": str(cell_dir / schema.SERVER_FINAL),
+        "BGBENCH_FINAL_METRICS_PATH": str(cell_dir / names.SERVER_FINAL),
         "BGBENCH_DRAIN_TIMEOUT_S": f"{spec.drain_timeout_s:g}",
         "BGBENCH_THREADPOOL_TOKENS": str(spec.threadpool_tokens),
         "BGBENCH_EXECUTOR_QUEUE_LIMIT": str(spec.queue_limit),
@@ -93,7 +93,7 @@ class CellRun:
         the cell failed (traceback in harness.log) and the sweep goes on; Ctrl-C marks it
         failed too, then propagates."""
         self.cell_dir.mkdir(parents=True)
-        started_at = results.utc_now()
+        started_at = writer.utc_now()
         with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
             env = target_env(self.spec, self.cell_dir, Path(data_dir))
             if self.cpu_iterations_per_ms:
@@ -103,7 +103,7 @@ class CellRun:
             )
             target = TargetProcess(
                 env,
-                log_path=self.cell_dir / schema.SERVER_LOG,
+                log_path=self.cell_dir / names.SERVER_LOG,
                 cpus=self.server_cpus,
                 # Bound the shutdown: uvicorn cancels request cycles (and the background tasks
                 # in them) after this, and the lifespan's drain gets as long again.
@@ -171,7 +171,7 @@ class CellRun:
             time.sleep(_POLL_S)
         code = locust.poll()
         if code not in (0, 1):  # 1: some requests failed, which the results record
-            self.failure = f"Locust exited with code {code}; see {schema.LOCUST_LOG}"
+            self.failure = f"Locust exited with code {code}; see {names.LOCUST_LOG}"
 
     def _wait_for_drain(self, target: TargetProcess, sampler: Sampler) -> None:
         """After the load: keep sampling until the app has no task in flight (its backlog
@@ -204,18 +204,18 @@ class CellRun:
 
     def _write(self, started_at: str) -> dict[str, Any]:
         client = _read_json(self.cell_dir / CLIENT_JSON)
-        final = _read_json(self.cell_dir / schema.SERVER_FINAL)
+        final = _read_json(self.cell_dir / names.SERVER_FINAL)
         metrics = final or self.snapshot
         if metrics is not None:
             self.cpu_iterations_per_ms = metrics["process"]["cpu_iterations_per_ms"]
         if self.snapshot is not None:
-            results.write_json(self.cell_dir / SERVER_METRICS, self.snapshot)
+            writer.write_json(self.cell_dir / SERVER_METRICS, self.snapshot)
         outcome = cell_results.CellOutcome(
             spec=self.spec,
             cell_id=self.cell_dir.name,
             index=self.index,
             started_at=started_at,
-            finished_at=results.utc_now(),
+            finished_at=writer.utc_now(),
             client=client,
             samples=self.samples,
             final=final,
@@ -230,7 +230,7 @@ class CellRun:
             loadgen_cores=len(self.pinning.loadgen_cpus),
         )
         cell, histograms, rows = cell_results.build(outcome)
-        results.write_json(self.cell_dir / schema.HISTOGRAMS, histograms)
-        results.write_csv(self.cell_dir / schema.TIMESERIES, schema.TIMESERIES_COLUMNS, rows)
-        results.write_json(self.cell_dir / schema.CELL, cell)
+        writer.write_json(self.cell_dir / names.HISTOGRAMS, histograms)
+        writer.write_csv(self.cell_dir / names.TIMESERIES, names.TIMESERIES_COLUMNS, rows)
+        writer.write_json(self.cell_dir / names.CELL, cell)
         return cell

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bgbench import schema
+from bgbench.results import names
 from bgbench.files import write_atomically
 
 
@@ -48,7 +48,7 @@ def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
             run_dir.mkdir()
         except FileExistsError:
             continue
-        (run_dir / schema.CELLS_DIR).mkdir()
+        (run_dir / names.CELLS_DIR).mkdir()
         return run_id, run_dir
     raise RuntimeError(f"cannot create a run directory under {out}")
 
@@ -58,9 +58,9 @@ class Manifest:
     killed without a chance to say so still reads truthfully."""
 
     def __init__(self, run_dir: Path, fields: dict[str, Any]) -> None:
-        self.path = run_dir / schema.MANIFEST
+        self.path = run_dir / names.MANIFEST
         self.data: dict[str, Any] = {
-            "schema_version": schema.SCHEMA_VERSION,
+            "schema_version": names.SCHEMA_VERSION,
             **fields,
             "status": "interrupted",
             "started_at": utc_now(),

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from loadtests.sweep.catalog import ROUTE_WORKLOADS, STRATEGIES, WORKLOADS
+from sweep.catalog import ROUTE_WORKLOADS, STRATEGIES, WORKLOADS
 
 SweepValue = str | int | float | bool
 

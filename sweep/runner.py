@@ -17,13 +17,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bgbench import schema
-from loadtests.sweep import machine, results
-from loadtests.sweep.catalog import STRATEGIES
-from loadtests.sweep.cell_runner import CellRun
-from loadtests.sweep.definition import CellSpec, Skipped, Sweep
-from loadtests.sweep.progress import SweepProgress, estimate_s
-from loadtests.sweep.queue_workers import DEFAULT_BROKER_URL, BrokerError, check_broker
+from bgbench.results import names, writer
+from sweep import machine
+from sweep.catalog import STRATEGIES
+from sweep.cell_runner import CellRun
+from sweep.definition import CellSpec, Skipped, Sweep
+from sweep.progress import SweepProgress, estimate_s
+from sweep.queue_workers import DEFAULT_BROKER_URL, BrokerError, check_broker
 
 EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -98,8 +98,8 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
     if pinning.pinned:
         # The sweep and the Locust processes it starts share the load generator's cores.
         os.sched_setaffinity(0, pinning.loadgen_cpus)
-    run_id, run_dir = results.new_run_dir(out, sweep.name)
-    manifest = results.Manifest(
+    run_id, run_dir = writer.new_run_dir(out, sweep.name)
+    manifest = writer.Manifest(
         run_dir,
         {
             "run_id": run_id,
@@ -125,7 +125,7 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
             cell_id = spec.label(index)
             progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
             try:
-                cell_dir = run_dir / schema.CELLS_DIR / cell_id
+                cell_dir = run_dir / names.CELLS_DIR / cell_id
                 run = CellRun(spec, index, cell_dir, pinning, broker, calibration)
                 cell = run.run()
             except KeyboardInterrupt:

@@ -9,12 +9,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bgbench import schema
-from loadtests.sweep import cell_runner
-from loadtests.sweep.cell_runner import CellRun
-from loadtests.sweep.definition import CellSpec
-from loadtests.sweep.locust_process import LocustProcess
-from loadtests.sweep.machine import Pinning
+from bgbench.results import names
+from sweep import cell_runner
+from sweep.cell_runner import CellRun
+from sweep.definition import CellSpec
+from sweep.locust_process import LocustProcess
+from sweep.machine import Pinning
 
 NO_PINNING = Pinning([0], [0], [0], False, "test")
 
@@ -34,8 +34,8 @@ def test_a_bug_in_the_harness_fails_the_cell_and_stops_the_target(
     assert cell["status"] == "failed"
     assert cell["reason"] == "the sweep failed: RuntimeError: a bug (see harness.log)"
     assert "RuntimeError: a bug" in (cell_dir / cell_runner.HARNESS_LOG).read_text()
-    assert json.loads((cell_dir / schema.CELL).read_text())["status"] == "failed"
-    server_log = (cell_dir / schema.SERVER_LOG).read_text()
+    assert json.loads((cell_dir / names.CELL).read_text())["status"] == "failed"
+    server_log = (cell_dir / names.SERVER_LOG).read_text()
     found = re.search(r"Started server process \[(\d+)\]", server_log)
     assert found is not None
     pid = int(found.group(1))

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from loadtests.sweep.definition import SweepError, load, parse
-from loadtests.sweep.progress import estimate_s
+from sweep.definition import SweepError, load, parse
+from sweep.progress import estimate_s
 
-SWEEPS = Path(__file__).resolve().parents[3] / "sweeps"
+SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 
 
 def sweep(**tables: Any) -> dict[str, Any]:
