@@ -71,7 +71,9 @@ def parser() -> argparse.ArgumentParser:
     add_report_arguments(report)
     report.set_defaults(handler=run_report)
     compare = commands.add_parser(
-        "compare", help="compare two runs; exit 1 on a significant regression"
+        "compare",
+        help="compare two runs; exit 1 on a significant regression, 3 when cells flagged in "
+        "one run (a busy machine, a late load generator) left it inconclusive",
     )
     add_compare_arguments(compare)
     compare.set_defaults(handler=run_compare)

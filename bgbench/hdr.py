@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
 
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # one hour: anything slower is clamped, and counted as such
 SIGNIFICANT_FIGURES = 3
+
+IntArray = npt.NDArray[np.int64]
 
 # The percentiles every summary carries, keyed as they appear in JSON.
 PERCENTILES: Mapping[str, float] = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99_9": 99.9}
@@ -79,18 +83,48 @@ def _counts_and_shape(histogram: HdrHistogram) -> tuple[np.ndarray, _Shape]:
     return counts, shape
 
 
+def rank_index(cumulative: IntArray, percentile: float) -> IntArray:
+    """The index of the bucket whose cumulative count first reaches the percentile's rank,
+    hdrh's definition (rank = percentile × total, rounded, at least 1), along the last axis:
+    one histogram's cumulative counts, or many (a bootstrap's resamples) at once."""
+    total = cumulative[..., -1:]
+    rank = np.maximum((min(percentile, 100.0) / 100 * total + 0.5).astype(np.int64), 1)
+    # The buckets still below the rank, counted: that is the index of the one that reaches it.
+    index: IntArray = (cumulative < rank).sum(axis=-1)
+    return index
+
+
 def percentiles(histogram: HdrHistogram, wanted: Mapping[str, float]) -> dict[str, int]:
     """Each percentile as hdrh's get_value_at_percentile gives it: the highest value
     equivalent to the bucket where the cumulative count reaches the percentile's share."""
-    total = int(histogram.get_total_count())
-    counts, shape = _counts_and_shape(histogram)
+    values, counts = value_counts(histogram)
+    if len(values) == 0:
+        return dict.fromkeys(wanted, 0)
     cumulative = np.cumsum(counts)
-    found = {}
-    for name, percentile in wanted.items():
-        target = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
-        index = int(np.searchsorted(cumulative, target, side="left"))
-        found[name] = int(shape.highest[min(index, len(counts) - 1)])
-    return found
+    return {
+        name: int(values[min(int(rank_index(cumulative, percentile)), len(values) - 1)])
+        for name, percentile in wanted.items()
+    }
+
+
+def percentile(histogram: HdrHistogram, wanted: float) -> int | None:
+    """One percentile, None for an empty histogram."""
+    if histogram.get_total_count() == 0:
+        return None
+    return percentiles(histogram, {"q": wanted})["q"]
+
+
+def quantile_of_counts(values: npt.NDArray[Any], counts: IntArray, percentile: float) -> float:
+    """A percentile of a distribution given as bucket values and counts (`value_counts`)."""
+    return float(values[int(rank_index(np.cumsum(counts), percentile))])
+
+
+def value_counts(histogram: HdrHistogram) -> tuple[IntArray, IntArray]:
+    """The recorded buckets only: each one's highest equivalent value (what a percentile
+    reports) and its count, in value order. What bootstraps and distributions work on."""
+    counts, shape = _counts_and_shape(histogram)
+    recorded = np.flatnonzero(counts)
+    return shape.highest[recorded], counts[recorded]
 
 
 def mean(histogram: HdrHistogram) -> float:

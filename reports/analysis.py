@@ -11,33 +11,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bgbench import hdr
+from bgbench import hdr, trust
+from bgbench.contract import THREADPOOL_TOKENS
+from bgbench.hdr import IntArray
 from bgbench.results.model import Cell, CellParams, FloatArray, Summary
-from reports.stats import IntArray, quantile_of_counts
 
 CONTROLS = ("none", "inline")
 # Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
 WORKER_STRATEGIES = ("executor", "process_pool", "queue")
-# A cell that achieved less than this share of its scheduled rate measured its load generator.
-SATURATION_SHARE = 0.95
-# Flags that mean the load generator, not the server, set the numbers.
-UNTRUSTED_FLAGS = ("saturated", "dropped")
-
-
-def problems(cell: Cell) -> tuple[str, ...]:
-    """Why no conclusion may be drawn from this cell; empty when it can be trusted."""
-    if cell.status != "ok":
-        return (f"{cell.status}: {cell.reason or 'no reason given'}",)
-    found = [flag for flag in UNTRUSTED_FLAGS if flag in cell.flags]
-    if cell.loadgen is not None and cell.loadgen.saturated and "saturated" not in found:
-        found.append("saturated")
-    client = cell.client
-    expected = client.expected_rps if client is not None else None
-    if client is not None and expected:
-        share = client.achieved_rps / expected
-        if share < SATURATION_SHARE:
-            found.append(f"achieved {share:.0%} of scheduled")
-    return tuple(found)
+# Why a cell may not be used is judged once, when the sweep writes it (bgbench.trust).
+problems = trust.problems
 
 
 def usable(cell: Cell) -> bool:
@@ -82,7 +65,6 @@ def points(cells: Iterable[Cell]) -> list[Point]:
 
 # Besides the work and the load, what must match for cells to be compared side by side.
 CONDITIONS = ("arrival", "threadpool_tokens", "probe_rate")
-DEFAULT_THREADPOOL_TOKENS = 40  # anyio's default
 
 
 def _conditions(params: CellParams) -> tuple[object, ...]:
@@ -98,7 +80,7 @@ def slice_label(params: CellParams, varying: Collection[str] | None = None) -> s
     if arrival and (arrival == "poisson" if varying is None else "arrival" in varying):
         label += f", {arrival} arrivals"
     if tokens is not None and (
-        tokens != DEFAULT_THREADPOOL_TOKENS if varying is None else "threadpool_tokens" in varying
+        tokens != THREADPOOL_TOKENS if varying is None else "threadpool_tokens" in varying
     ):
         label += f", {tokens} thread-pool tokens"
     if varying is None or "probe_rate" in varying:
@@ -170,38 +152,20 @@ Counts = tuple[FloatArray, IntArray]
 
 def histogram_counts(encoded: Sequence[str]) -> Counts | None:
     """Values (highest equivalent, as HDR percentiles report them) and counts, merged."""
-    return _decoded(tuple(encoded)) if encoded else None
+    merged = _merged(tuple(encoded)) if encoded else None
+    return None if merged is None else merged[1]
 
 
 @functools.cache
-def _decoded(encoded: tuple[str, ...]) -> Counts | None:
+def _merged(encoded: tuple[str, ...]) -> tuple[Summary, Counts] | None:
     # Decoding is the slow part and every figure asks again for the same cells: once each.
-    # Only recorded buckets are visited; the histogram's Python iterators are too slow here.
     merged = hdr.merge(encoded)
-    all_counts = np.ctypeslib.as_array(merged.counts).astype(np.int64)
-    recorded = np.flatnonzero(all_counts)
-    if recorded.size == 0:
+    if merged.get_total_count() == 0:
         return None
-    values = np.array(
-        [
-            merged.get_highest_equivalent_value(merged.get_value_from_index(int(i)))
-            for i in recorded
-        ],
-        dtype=np.float64,
-    )
-    counts = all_counts[recorded]
-    values.flags.writeable = counts.flags.writeable = False  # shared by every caller
-    return values, counts
-
-
-def summary_of(counts: Counts) -> Summary:
-    """The summary `bgbench.hdr.summarize` writes, from counts; the mean uses each bucket's
-    highest value, so it can exceed HDR's own mean by less than one bucket's width."""
-    values, n = counts
-    total = int(n.sum())
-    percentiles = {name: quantile_of_counts(values, n, p) for name, p in hdr.PERCENTILES.items()}
-    mean = round(float((values * n).sum() / total), 1)
-    return Summary(count=total, **percentiles, max=float(values[-1]), mean=mean)
+    values, counts = hdr.value_counts(merged)
+    floats = values.astype(np.float64)
+    floats.flags.writeable = counts.flags.writeable = False  # shared by every caller
+    return Summary.of(hdr.summarize(merged)), (floats, counts)
 
 
 def _encoded_requests(cells: Iterable[Cell], probe: bool, corrected: bool) -> list[str]:
@@ -209,8 +173,8 @@ def _encoded_requests(cells: Iterable[Cell], probe: bool, corrected: bool) -> li
     for cell in cells:
         if cell.histograms is None:
             continue
-        for name, (uncorrected, corrected_text) in cell.histograms.client.items():
-            chosen = corrected_text if corrected else uncorrected
+        for name, pair in cell.histograms.client.items():
+            chosen = pair.corrected if corrected else pair.uncorrected
             if (name == cell.histograms.probe) == probe and chosen is not None:
                 found.append(chosen)
     return found
@@ -239,8 +203,8 @@ def completion_lag_counts(cells: Iterable[Cell]) -> Counts | None:
 
 
 def _merged_summary(encoded: list[str]) -> Summary | None:
-    counts = histogram_counts(encoded)
-    return None if counts is None else summary_of(counts)
+    merged = _merged(tuple(encoded)) if encoded else None
+    return None if merged is None else merged[0]
 
 
 def latency_summary(
@@ -251,7 +215,9 @@ def latency_summary(
     if merged is not None or len(cells) != 1 or cells[0].client is None:
         return merged
     client = cells[0].client
-    return client.probe if probe else client.latency_corrected if corrected else client.latency
+    if probe:
+        return client.probe.latency if client.probe else None
+    return client.latency_corrected if corrected else client.latency
 
 
 def completion_lag_summary(cells: Sequence[Cell]) -> Summary | None:

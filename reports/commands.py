@@ -26,6 +26,7 @@ __all__ = [
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2  # argparse's own code for bad arguments
+EXIT_INCONCLUSIVE = 3  # no regression found, but some cells could not be trusted in one run
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,4 +100,6 @@ def run_compare(args: argparse.Namespace) -> int:
     except ReportInputError as error:
         return _error("compare", error)
     print(render_comparison(comparison), end="")
-    return EXIT_REGRESSION if comparison.regressed else EXIT_OK
+    if comparison.regressed:
+        return EXIT_REGRESSION
+    return EXIT_INCONCLUSIVE if comparison.inconclusive else EXIT_OK

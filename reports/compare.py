@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgbench import trust
 from bgbench.results.errors import ReportInputError
 from bgbench.results.model import Run
 from bgbench.results.reader import read_schema_version
@@ -58,7 +59,10 @@ class Comparison:
     run_b: Run
     threshold: float
     changes: tuple[Change, ...]
-    broken: tuple[str, ...]  # trusted in A, not in B: a regression whatever the numbers
+    broken: tuple[str, ...]  # trusted in A, broken in B: a regression whatever the numbers
+    # Trusted in one run, flagged in the other for how it was measured (a busy machine, a late
+    # or saturated load generator): no regression can be called either way.
+    untrustworthy: tuple[str, ...]
     not_compared: tuple[str, ...]
 
     def failing(self) -> tuple[Change, ...]:
@@ -70,6 +74,10 @@ class Comparison:
     @property
     def regressed(self) -> bool:
         return bool(self.failing() or self.broken)
+
+    @property
+    def inconclusive(self) -> bool:
+        return bool(self.untrustworthy)
 
 
 def check_same_schema(run_a: Path, run_b: Path) -> None:
@@ -103,21 +111,39 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
     varying = analysis.varying_conditions([*points_a.values(), *points_b.values()])
     changes: list[Change] = []
     broken: list[str] = []
+    untrustworthy: list[str] = []
     not_compared: list[str] = []
     for key, before in points_a.items():
         label = _label(before, varying)
         after = points_b.get(key)
         if after is None:
             not_compared.append(f"{label}: not in {run_b.run_id}")
-        elif before.usable and not after.usable:
-            broken.append(f"{label}: trusted in A, but in B {'; '.join(after.problems)}")
-        elif not before.usable:
-            not_compared.append(f"{label}: flagged in A ({'; '.join(before.problems)})")
-        else:
+        elif before.usable and after.usable:
             changes.extend(_changes(label, before, after))
+        elif not before.usable and not after.usable:
+            not_compared.append(f"{label}: flagged in both ({'; '.join(after.problems)})")
+        else:
+            flagged, run = (after, "B") if before.usable else (before, "A")
+            why = f"{label}: trusted in {'A' if run == 'B' else 'B'}, but in {run} " + "; ".join(
+                flagged.problems
+            )
+            if all(trust.measurement_only(cell) for cell in flagged.cells):
+                untrustworthy.append(why)
+            elif run == "B":
+                broken.append(why)
+            else:
+                not_compared.append(why)
     not_compared.extend(
         f"{_label(p, varying)}: not in {run_a.run_id}"
         for k, p in points_b.items()
         if k not in points_a
     )
-    return Comparison(run_a, run_b, threshold, tuple(changes), tuple(broken), tuple(not_compared))
+    return Comparison(
+        run_a,
+        run_b,
+        threshold,
+        tuple(changes),
+        tuple(broken),
+        tuple(untrustworthy),
+        tuple(not_compared),
+    )

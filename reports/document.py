@@ -115,7 +115,7 @@ def _cell_row(cell: Cell) -> tuple[str, ...]:
         _ms(client.latency) if client else "",
         _ms(client.latency_corrected) if client else "",
         _ms(lag),
-        _ms(client.probe) if client else "",
+        _ms(client.probe.latency if client and client.probe else None),
     )
 
 

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bgbench.hdr import quantile_of_counts
 from bgbench.results.model import Run
 from reports import analysis
 from reports.analysis import Point, Slice
@@ -27,7 +28,6 @@ from reports.stats import (
     mean_interval,
     proportion_interval,
     quantile_difference,
-    quantile_of_counts,
 )
 
 P50 = "p50_us"
@@ -260,9 +260,11 @@ class _ProbeP99:
 def _gauge_max(point: Point, gauge: str) -> float | None:
     """The gauge's maximum over the point's trusted cells; None if one of them lacks it."""
     gauges = [c.server.gauges_max for c in point.trusted if c.server is not None]
-    if not gauges or any(gauge not in g for g in gauges):
+    values = [g.get(gauge) for g in gauges]
+    known = [v for v in values if v is not None]
+    if not gauges or len(known) < len(values):
         return None
-    return max(g[gauge] for g in gauges)
+    return max(known)
 
 
 def _pool_use(point: Point) -> str:

@@ -50,9 +50,20 @@ def render_comparison(comparison: Comparison) -> str:
             f"  {c.cell}: {c.metric.label} {interval_text(c.change, as_share=True)}"
             for c in failing
         )
+    if comparison.untrustworthy:
+        lines += [
+            "not trustworthy: flagged in one run for how it was measured, so no regression "
+            "can be called either way (re-run on a quiet machine):",
+            *(f"  {line}" for line in comparison.untrustworthy),
+        ]
     if not comparison.regressed:
         lines.append(
             f"no significant regression beyond {share(comparison.threshold)} "
-            f"({len(comparison.changes)} metrics compared)"
+            f"({len(comparison.changes)} metrics compared"
+            + (
+                f"; {len(comparison.untrustworthy)} cells not trustworthy)"
+                if comparison.inconclusive
+                else ")"
+            )
         )
     return "\n".join(lines) + "\n"

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
-import numpy.typing as npt
 
+from bgbench import hdr
+from bgbench.hdr import IntArray, quantile_of_counts
 from bgbench.results.model import FloatArray
 
 SEED = 20250101
 RESAMPLES = 2000
 CONFIDENCE = 0.95
 MIN_WINDOWS = 3  # fewer seconds than this and an interval would be an artefact
-
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +83,11 @@ def relative_change(before: FloatArray, after: FloatArray, seed: int = SEED) -> 
     return Interval(float(after.mean() / before.mean() - 1), *_bounds(draws))
 
 
-def quantile_of_counts(values: FloatArray, counts: IntArray, percentile: float) -> float:
-    """The HDR definition: the first value whose cumulative count reaches the rank."""
-    return float(values[_quantile_index(np.cumsum(counts), percentile)])
-
-
-def _quantile_index(cumulative: IntArray, percentile: float) -> IntArray:
-    total = cumulative[..., -1:]
-    rank = np.maximum((percentile / 100 * total + 0.5).astype(np.int64), 1)
-    # Count the buckets still below the rank: that is the index of the one that reaches it.
-    index: IntArray = (cumulative < rank).sum(axis=-1)
-    return index
-
-
 def _resampled_quantiles(
     values: FloatArray, counts: IntArray, percentile: float, rng: np.random.Generator
 ) -> FloatArray:
     draws = rng.multinomial(int(counts.sum()), counts / counts.sum(), size=RESAMPLES)
-    quantiles: FloatArray = values[_quantile_index(np.cumsum(draws, axis=1), percentile)]
+    quantiles: FloatArray = values[hdr.rank_index(np.cumsum(draws, axis=1), percentile)]
     return quantiles
 
 

@@ -1,32 +1,47 @@
 """From what a cell produced (the load generator's client.json, the per-second samples of the
-app, its final metrics) to what the results store: cell.json, histograms.json and the
-per-second time series. Pure functions: no processes, no clocks, no files."""
+app and of the machine, the app's final metrics) to the typed `Cell` the results store, its
+trust judged by `bgbench.trust`. Pure functions: no processes, no clocks, no files."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from bgbench import hdr
-from bgbench.results import names
+from bgbench import hdr, trust
+from bgbench.contract import COUNTERS, PROBE_ROUTE, TIMINGS
+from bgbench.results.model import (
+    Accounting,
+    Cell,
+    ClientHistograms,
+    ClientMetrics,
+    HarnessShare,
+    Histograms,
+    Interference,
+    LoadGen,
+    Probe,
+    ServerMetrics,
+    Summary,
+    TaskStats,
+    TimeSeries,
+)
+from bgbench.results.names import SCHEMA_VERSION, TIMESERIES_COLUMNS
 from sweep.definition import CellSpec
 from sweep.sampler import Sample
 
-COUNTERS = ("enqueued", "started", "completed", "failed", "not_run", "rejected")
-TIMINGS = ("queue_wait_us", "run_time_us", "completion_lag_us")
 GAUGES = (
     "in_flight",
     "executor_queue_depth",
     "threadpool_tokens_in_use",
     "threadpool_tokens_in_use_max",
 )
-SATURATION_CPU_PERCENT = 90.0
-SATURATION_SHORTFALL = 0.95
+CLIENT_FIELDS = ("uncorrected", "corrected", "send_lag")
+# Routes the app times that are not the load's: the probe beside it.
+NOT_THE_LOAD = (PROBE_ROUTE,)
 
 
 @dataclass
@@ -75,73 +90,67 @@ def merge_server_windows(samples: Iterable[Sample]) -> dict[str, dict[str, Any]]
     return merged
 
 
-def _summaries(merged: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        key: {
-            **{c: task[c] for c in COUNTERS},
-            **{t: hdr.summarize(task[t]) for t in TIMINGS},
-        }
-        for key, task in merged.items()
-    }
+def _summary(histogram: HdrHistogram) -> Summary:
+    return Summary.of(hdr.summarize(histogram))
 
 
-def _percent(values: Sequence[float]) -> float | None:
+def _present(histogram: HdrHistogram) -> Summary | None:
+    return _summary(histogram) if histogram.get_total_count() else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 1) if values else None
 
 
-def _merge_requests(requests: dict[str, Any], names: Iterable[str], field: str) -> HdrHistogram:
+def _merge_requests(requests: Mapping[str, Any], names: Iterable[str], field: str) -> HdrHistogram:
     return hdr.merge(
         requests[name][field] for name in names if requests[name].get(field) is not None
     )
 
 
-def client_summary(client: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    requests: dict[str, Any] = client["requests"]
-    probe = client.get("probe")
+def client_metrics(client: Mapping[str, Any], locust: Mapping[str, Any] | None) -> ClientMetrics:
+    requests: Mapping[str, Any] = client["requests"]
+    probe: str | None = client.get("probe")
     main = [name for name in requests if name != probe]
     measured_s = max(client["stopped_at"] - client["measure_from"], 1e-9)
     count = sum(int(requests[n]["count"]) for n in main)
     dropped, unfinished = int(client.get("dropped", 0)), int(client.get("unfinished", 0))
     offered = client.get("offered_rps")
-    uncorrected = _merge_requests(requests, main, "uncorrected")
-    corrected = _merge_requests(requests, main, "corrected")
-    summary: dict[str, Any] = {
-        "requests": count,
-        "failures": sum(int(requests[n]["failures"]) for n in main),
-        "dropped": dropped,
-        # Sent but unanswered when the load stopped: the percentiles leave them out.
-        "unfinished": unfinished,
-        # Locust workers whose last report never reached the master.
-        "incomplete_workers": len(client.get("incomplete", [])),
-        "offered_rps": offered,
-        # What the schedule asked for in the measured phase: Poisson arrivals wander a few
-        # per cent around the offered rate, so a shortfall is judged against this.
-        "scheduled_rps": round((count + dropped + unfinished) / measured_s, 2) if offered else None,
-        "achieved_rps": round(count / measured_s, 2),
-        "duration_s": round(measured_s, 3),
-        "latency_us": hdr.summarize(uncorrected),
-        "latency_corrected_us": hdr.summarize(corrected) if corrected.get_total_count() else None,
-        "probe": None,
-    }
-    if probe in requests:
+    probe_metrics = None
+    if probe is not None and probe in requests:
         probe_count = int(requests[probe]["count"])
-        summary["probe"] = {
-            "name": probe,
-            "requests": probe_count,
-            "failures": int(requests[probe]["failures"]),
-            "achieved_rps": round(probe_count / measured_s, 2),
-            "latency_us": hdr.summarize(_merge_requests(requests, [probe], "uncorrected")),
-        }
-    encoded = {
-        name: {"uncorrected": data.get("uncorrected"), "corrected": data.get("corrected")}
-        for name, data in requests.items()
-    }
-    return summary, encoded
+        probe_metrics = Probe(
+            name=probe,
+            requests=probe_count,
+            failures=int(requests[probe]["failures"]),
+            achieved_rps=round(probe_count / measured_s, 2),
+            latency=_summary(_merge_requests(requests, [probe], "uncorrected")),
+        )
+    return ClientMetrics(
+        requests=count,
+        failures=sum(int(requests[n]["failures"]) for n in main),
+        dropped=dropped,
+        unfinished=unfinished,
+        incomplete_workers=len(client.get("incomplete", [])),
+        offered_rps=offered,
+        # What the schedule asked for in the measured phase: Poisson arrivals wander a few
+        # per cent around the offered rate, so the answers are judged against this.
+        scheduled_rps=round((count + dropped + unfinished) / measured_s, 2) if offered else None,
+        achieved_rps=round(count / measured_s, 2),
+        duration_s=round(measured_s, 3),
+        latency=_summary(_merge_requests(requests, main, "uncorrected")),
+        latency_corrected=_present(_merge_requests(requests, main, "corrected")),
+        send_lag=_present(_merge_requests(requests, main, "send_lag")),
+        probe=probe_metrics,
+        locust=locust,
+    )
 
 
 def accounting(
-    final: dict[str, Any] | None, snapshot: dict[str, Any] | None, samples: Sequence[Sample]
-) -> dict[str, Any]:
+    final: Mapping[str, Any] | None,
+    snapshot: Mapping[str, Any] | None,
+    samples: Sequence[Sample],
+) -> Accounting:
     """Every task completed, failed or not run — or lost. From the app's final report when it
     could write one; else from its last /metrics; else (it died) from the windows sampled
     since the load began, where whatever was still in flight counts as lost."""
@@ -154,47 +163,70 @@ def accounting(
         source = "windows"
         totals = {c: sum(task[c] for task in merged.values()) for c in COUNTERS}
     lost = totals["enqueued"] - totals["completed"] - totals["failed"] - totals["not_run"]
-    return {
-        **{c: totals[c] for c in COUNTERS},
-        "lost": lost,
-        "balanced": lost == 0,
-        "source": source,
-    }
+    return Accounting(
+        enqueued=totals["enqueued"],
+        completed=totals["completed"],
+        failed=totals["failed"],
+        not_run=totals["not_run"],
+        rejected=totals["rejected"],
+        lost=lost,
+        balanced=lost == 0,
+        source=source,
+    )
 
 
-def loadgen(
-    measured: Sequence[Sample], client: dict[str, Any], processes: int, cores: int
-) -> dict[str, Any]:
+def loadgen(measured: Sequence[Sample], processes: int, cores: int) -> LoadGen:
     """How busy the load generator was, per core it could use: N Locust processes on fewer
     cores share them, so it is their sum over those cores that says whether they ran out."""
     usable = max(1, min(processes, cores))
     cpu = [s.loadgen_cpu / usable for s in measured if s.loadgen_cpu is not None]
-    mean = _percent(cpu)
-    reasons = []
-    if mean is not None and mean > SATURATION_CPU_PERCENT:
-        reasons.append(f"cpu>{SATURATION_CPU_PERCENT:g}%")
-    scheduled = client.get("scheduled_rps")
-    if scheduled and client["achieved_rps"] < SATURATION_SHORTFALL * scheduled:
-        reasons.append(f"achieved<{SATURATION_SHORTFALL:.0%}scheduled")
-    return {
-        "cpu_percent": mean,
-        "cpu_percent_max": round(max(cpu), 1) if cpu else None,
-        "processes": processes,
-        "cores": usable,
-        "saturated": bool(reasons),
-        "saturation_reasons": reasons,
-    }
+    return LoadGen(
+        cpu_percent=_mean(cpu),
+        cpu_percent_max=round(max(cpu), 1) if cpu else None,
+        processes=processes,
+        cores=usable,
+    )
 
 
-def _quantile(histogram: HdrHistogram, percentile: float) -> int | None:
-    if histogram.get_total_count() == 0:
+def interference(measured: Sequence[Sample]) -> Interference | None:
+    seen = [s.interference for s in measured if s.interference is not None]
+    if not seen:
         return None
-    return int(histogram.get_value_at_percentile(percentile))
+    server = [i.server_foreign_percent for i in seen]
+    load = [i.loadgen_foreign_percent for i in seen]
+    return Interference(
+        seconds=len(seen),
+        server_foreign_percent=round(statistics.fmean(server), 1),
+        server_foreign_percent_max=round(max(server), 1),
+        loadgen_foreign_percent=round(statistics.fmean(load), 1),
+        loadgen_foreign_percent_max=round(max(load), 1),
+        server_steal_percent=round(statistics.fmean(i.server_steal_percent for i in seen), 2),
+        loadgen_steal_percent=round(statistics.fmean(i.loadgen_steal_percent for i in seen), 2),
+    )
+
+
+def _server_latency(window: Mapping[str, Any]) -> dict[str, str]:
+    timed: dict[str, str] = window.get("server_latency_us") or {}
+    return timed
+
+
+def _load_latency(encoded_by_route: Iterable[Mapping[str, str]]) -> HdrHistogram:
+    """The app's own latency of the load's requests: every route it timed but the probe's."""
+    return hdr.merge(
+        encoded
+        for by_route in encoded_by_route
+        for route, encoded in by_route.items()
+        if route not in NOT_THE_LOAD
+    )
+
+
+def _quantile(encoded: str | None, percentile: float) -> int | None:
+    return None if not encoded else hdr.percentile(hdr.decode(encoded), percentile)
 
 
 def timeseries(
-    client: dict[str, Any], samples: Sequence[Sample], offered: float | None
-) -> list[dict[str, Any]]:
+    client: Mapping[str, Any], samples: Sequence[Sample], offered: float | None
+) -> TimeSeries:
     """One row per whole second, from the first full second of the measured phase to the end
     of the drain; the seconds the load only partly covered are left out, so a rate is never
     read off a fraction of a second."""
@@ -211,132 +243,169 @@ def timeseries(
     ]
     rows = []
     for second in seconds:
-        row: dict[str, Any] = dict.fromkeys(names.TIMESERIES_COLUMNS)
+        row: dict[str, Any] = dict.fromkeys(TIMESERIES_COLUMNS)
         row["t_s"] = second - first
         loaded = second < load_end
         row["offered_rps"] = offered if loaded and offered else (0 if not loaded else None)
         client_row = per_second.get(second)
         if client_row is not None:
-            latency = hdr.decode(client_row["uncorrected"])
             row["achieved_rps"] = client_row["requests"]
             row["failures"] = client_row["failures"]
             row["dropped"] = client_row.get("dropped", 0)
-            row["p50_us"] = _quantile(latency, 50)
-            row["p99_us"] = _quantile(latency, 99)
-            if client_row.get("corrected"):
-                row["p99_corrected_us"] = _quantile(hdr.decode(client_row["corrected"]), 99)
+            row["p50_us"] = _quantile(client_row["uncorrected"], 50)
+            row["p99_us"] = _quantile(client_row["uncorrected"], 99)
+            row["p99_corrected_us"] = _quantile(client_row.get("corrected"), 99)
+            row["send_lag_p99_us"] = _quantile(client_row.get("send_lag"), 99)
         elif not loaded:
             row["achieved_rps"] = 0
         probe_row = probe_seconds.get(second)
         if probe_row is not None:
             row["probe_requests"] = probe_row["requests"]
-            row["probe_p99_us"] = _quantile(hdr.decode(probe_row["uncorrected"]), 99)
+            row["probe_p99_us"] = _quantile(probe_row["uncorrected"], 99)
         sample = windows.get(second)
-        if sample is not None and sample.window is not None:
-            merged = merge_server_windows([sample])
-            lag = hdr.new_histogram()
-            for task in merged.values():
-                lag.add(task["completion_lag_us"])
-            gauges = sample.window["gauges"]
-            row["tasks_completed"] = sum(task["completed"] for task in merged.values())
-            row["completion_lag_p50_us"] = _quantile(lag, 50)
-            row["completion_lag_p99_us"] = _quantile(lag, 99)
-            row["backlog"] = gauges["in_flight"]
-            row["executor_queue_depth"] = gauges["executor_queue_depth"]
-            row["threadpool_tokens_in_use"] = gauges["threadpool_tokens_in_use"]
-            row["threadpool_tokens_in_use_max"] = gauges.get("threadpool_tokens_in_use_max")
-            row["event_loop_lag_p99_us"] = _quantile(
-                hdr.decode(sample.window["event_loop_lag_us"]), 99
-            )
+        if sample is not None:
+            row.update(_server_row(sample))
         rows.append(row)
-    return rows
+    return TimeSeries.from_rows(rows)
+
+
+def _server_row(sample: Sample) -> dict[str, Any]:
+    window = sample.window
+    assert window is not None
+    merged = merge_server_windows([sample])
+    lag = hdr.new_histogram()
+    for task in merged.values():
+        lag.add(task["completion_lag_us"])
+    gauges = window["gauges"]
+    row = {
+        "tasks_completed": sum(task["completed"] for task in merged.values()),
+        "completion_lag_p50_us": hdr.percentile(lag, 50),
+        "completion_lag_p99_us": hdr.percentile(lag, 99),
+        "backlog": gauges["in_flight"],
+        "executor_queue_depth": gauges["executor_queue_depth"],
+        "threadpool_tokens_in_use": gauges["threadpool_tokens_in_use"],
+        "threadpool_tokens_in_use_max": gauges.get("threadpool_tokens_in_use_max"),
+        "event_loop_lag_p99_us": _quantile(window["event_loop_lag_us"], 99),
+        "server_p50_us": hdr.percentile(_load_latency([_server_latency(window)]), 50),
+    }
+    if sample.interference is not None:
+        row["server_foreign_percent"] = round(sample.interference.server_foreign_percent, 1)
+        row["loadgen_foreign_percent"] = round(sample.interference.loadgen_foreign_percent, 1)
+        row["steal_percent"] = round(sample.interference.server_steal_percent, 2)
+    return row
 
 
 def _server(
-    measured: Sequence[Sample], final: dict[str, Any] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    measured: Sequence[Sample], final: Mapping[str, Any] | None
+) -> tuple[ServerMetrics, dict[str, dict[str, str]], str, dict[str, str]]:
     merged = merge_server_windows(measured)
     loop_lag = hdr.merge(s.window["event_loop_lag_us"] for s in measured if s.window)
+    timed: dict[str, HdrHistogram] = {}
+    for sample in measured:
+        assert sample.window is not None
+        for route, encoded in _server_latency(sample.window).items():
+            timed.setdefault(route, hdr.new_histogram()).add(hdr.decode(encoded))
     gauges_max = {
         gauge: max((s.window["gauges"].get(gauge, 0) for s in measured if s.window), default=None)
         for gauge in GAUGES
     }
-    server = {
-        "tasks": _summaries(merged),
-        "event_loop_lag_us": hdr.summarize(loop_lag),
-        "gauges_max": gauges_max,
-        "cpu_percent": _percent([s.server_cpu for s in measured if s.server_cpu is not None]),
-        "shutdown": final.get("shutdown") if final else None,
-    }
-    encoded = {key: {t: hdr.encode(task[t]) for t in TIMINGS} for key, task in merged.items()}
-    return server, {"server": encoded, "event_loop_lag_us": hdr.encode(loop_lag)}
+    load_latency = _load_latency([{r: hdr.encode(h) for r, h in timed.items()}])
+    server = ServerMetrics(
+        tasks={
+            key: TaskStats(
+                enqueued=task["enqueued"],
+                started=task["started"],
+                completed=task["completed"],
+                failed=task["failed"],
+                not_run=task["not_run"],
+                rejected=task["rejected"],
+                queue_wait=_summary(task["queue_wait_us"]),
+                run_time=_summary(task["run_time_us"]),
+                completion_lag=_summary(task["completion_lag_us"]),
+            )
+            for key, task in merged.items()
+        },
+        event_loop_lag=_summary(loop_lag),
+        gauges_max=gauges_max,
+        cpu_percent=_mean([s.server_cpu for s in measured if s.server_cpu is not None]),
+        latency=_present(load_latency),
+        shutdown=final.get("shutdown") if final else None,
+    )
+    by_task = {key: {t: hdr.encode(task[t]) for t in TIMINGS} for key, task in merged.items()}
+    by_route = {route: hdr.encode(histogram) for route, histogram in timed.items()}
+    return server, by_task, hdr.encode(loop_lag), by_route
 
 
-def build(outcome: CellOutcome) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """cell.json, histograms.json and the time series rows of one cell."""
+def harness_share(client: ClientMetrics, server: ServerMetrics) -> HarnessShare | None:
+    """What the client and loopback add to the same requests' latency: the two clocks'
+    medians and p99s apart (each clock's own percentile; the requests are the same ones,
+    timed at either end)."""
+    if server.latency is None or server.latency.count == 0:
+        return None
+    return HarnessShare(
+        p50_us=client.latency.p50 - server.latency.p50,
+        p99_us=client.latency.p99 - server.latency.p99,
+    )
+
+
+def build(outcome: CellOutcome) -> Cell:
+    """The cell as the results store it, judged."""
     client = outcome.client
-    cell: dict[str, Any] = {
-        "schema_version": names.SCHEMA_VERSION,
-        "cell_id": outcome.cell_id,
-        "index": outcome.index,
-        "params": outcome.spec.params(),
-        "status": "ok",
-        "reason": None,
-        "flags": [],
-        "started_at": outcome.started_at,
-        "finished_at": outcome.finished_at,
-        "client": None,
-        "server": None,
-        "loadgen": None,
-        "accounting": accounting(outcome.final, outcome.snapshot, outcome.samples),
-        "pinning": outcome.pinning,
-    }
-    histograms: dict[str, Any] = {
-        "probe": client.get("probe") if client else None,
-        "client": {},
-        "server": {},
-        "event_loop_lag_us": None,
-    }
-    rows: list[dict[str, Any]] = []
+    cell = Cell(
+        schema_version=SCHEMA_VERSION,
+        cell_id=outcome.cell_id,
+        index=outcome.index,
+        params=outcome.spec.params(),
+        status="ok",
+        reason=None,
+        flags=(),
+        flag_reasons={},
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        client=None,
+        server=None,
+        loadgen=None,
+        interference=None,
+        harness=None,
+        accounting=accounting(outcome.final, outcome.snapshot, outcome.samples),
+        pinning=outcome.pinning,
+        histograms=Histograms(
+            probe=client.get("probe") if client else None,
+            client={},
+            server={},
+            event_loop_lag=None,
+            server_latency={},
+        ),
+        timeseries=TimeSeries.from_rows([]),
+    )
     if client is not None:
         measured = _measured(outcome.samples, client["measure_from"])
-        cell["client"], histograms["client"] = client_summary(client)
-        cell["client"]["locust"] = outcome.locust
-        cell["server"], server_histograms = _server(measured, outcome.final)
-        histograms.update(server_histograms)
-        cell["loadgen"] = loadgen(
-            measured, cell["client"], outcome.load_processes, outcome.loadgen_cores
+        metrics = client_metrics(client, outcome.locust)
+        server, task_histograms, loop_lag, by_route = _server(measured, outcome.final)
+        cell = replace(
+            cell,
+            client=metrics,
+            server=server,
+            loadgen=loadgen(measured, outcome.load_processes, outcome.loadgen_cores),
+            interference=interference(measured),
+            harness=harness_share(metrics, server),
+            histograms=Histograms(
+                probe=client.get("probe"),
+                client={
+                    name: ClientHistograms(*(data.get(field) for field in CLIENT_FIELDS))
+                    for name, data in client["requests"].items()
+                },
+                server=task_histograms,
+                event_loop_lag=loop_lag,
+                server_latency=by_route,
+            ),
+            timeseries=timeseries(client, outcome.samples, client.get("offered_rps")),
         )
-        rows = timeseries(client, outcome.samples, client.get("offered_rps"))
-    cell["status"], cell["reason"], cell["flags"] = judge(cell, outcome.failure)
-    return cell, histograms, rows
-
-
-def judge(cell: dict[str, Any], failure: str | None) -> tuple[str, str | None, list[str]]:
-    """ok, failed (something broke) or invalid (the numbers cannot be trusted), with flags."""
-    flags: list[str] = []
-    client, account = cell["client"], cell["accounting"]
-    if client is not None:
-        if cell["loadgen"]["saturated"]:
-            flags.append("saturated")
-        if client["failures"]:
-            flags.append("errors")
-        if client["dropped"]:
-            flags.append("dropped")
-        if client["unfinished"]:
-            flags.append("unfinished")
-        if client["incomplete_workers"]:
-            flags.append("incomplete")
-    shutdown = (cell["server"] or {}).get("shutdown")
-    if shutdown and not shutdown.get("drained", True):
-        flags.append("drain_timeout")
-    if failure is not None:
-        return "failed", failure, flags
-    if client is None:
-        return "failed", "the load generator left no results", flags
-    if client["requests"] == 0:
-        return "invalid", "no request completed in the measured phase", flags
-    if not account["balanced"]:
-        lost = account["lost"]
-        return "invalid", f"accounting does not balance: {lost} tasks unaccounted for", flags
-    return "ok", None, flags
+    verdict = trust.judge(cell, outcome.failure)
+    return replace(
+        cell,
+        status=verdict.status,
+        reason=verdict.reason,
+        flags=verdict.flags,
+        flag_reasons=verdict.flag_reasons,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from bgbench.results import names, writer
+from bgbench.results.model import Cell
 from sweep import cell_results
 from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
@@ -87,7 +88,7 @@ class CellRun:
         self.samples: list[Sample] = []
         self.server_cpus = pinning.server_cpus if pinning.pinned else None
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> Cell:
         """Run the cell and write its files; returns cell.json. Whatever happens, every
         process it started is stopped and what was gathered is written: a bug of ours marks
         the cell failed (traceback in harness.log) and the sweep goes on; Ctrl-C marks it
@@ -146,6 +147,7 @@ class CellRun:
             target.url,
             server_pids=lambda: [p for p in (target.live_pid, worker and worker.pid) if p],
             loadgen_pids=lambda: [locust.pid] if locust.pid else [],
+            pinning=self.pinning,
         )
         self.samples = sampler.samples  # kept even if what follows breaks
         sampler.start()
@@ -202,7 +204,7 @@ class CellRun:
             except BrokerError as exc:
                 self.failure = self.failure or f"could not purge the cell's queue: {exc}"
 
-    def _write(self, started_at: str) -> dict[str, Any]:
+    def _write(self, started_at: str) -> Cell:
         client = _read_json(self.cell_dir / CLIENT_JSON)
         final = _read_json(self.cell_dir / names.SERVER_FINAL)
         metrics = final or self.snapshot
@@ -229,8 +231,6 @@ class CellRun:
             load_processes=self.spec.load_workers,
             loadgen_cores=len(self.pinning.loadgen_cpus),
         )
-        cell, histograms, rows = cell_results.build(outcome)
-        writer.write_json(self.cell_dir / names.HISTOGRAMS, histograms)
-        writer.write_csv(self.cell_dir / names.TIMESERIES, names.TIMESERIES_COLUMNS, rows)
-        writer.write_json(self.cell_dir / names.CELL, cell)
+        cell = cell_results.build(outcome)
+        writer.write_cell(self.cell_dir, cell)
         return cell

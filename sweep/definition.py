@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bgbench.contract import THREADPOOL_TOKENS
+from bgbench.results.model import CellParams
 from sweep.catalog import ROUTE_WORKLOADS, STRATEGIES, WORKLOADS
 
 SweepValue = str | int | float | bool
@@ -47,7 +49,7 @@ class CellSpec:
     warmup_s: float = 2.0
     repeat: int = 1
     queue_limit: int = 0
-    threadpool_tokens: int = 40
+    threadpool_tokens: int = THREADPOOL_TOKENS
     max_in_flight: int = 1000
     probe_rate: float = 0.0
     drain_timeout_s: float = 30.0
@@ -64,8 +66,8 @@ class CellSpec:
         label = f"{index:03d}-{self.strategy}-{work}-w{workers}-{load}"
         return label if self.repeat == 1 else f"{label}-x{self.repeat}"
 
-    def params(self) -> dict[str, Any]:
-        return asdict(self)
+    def params(self) -> CellParams:
+        return CellParams.from_json(asdict(self))
 
 
 def _choice(*allowed: str) -> Callable[[Any], str | None]:

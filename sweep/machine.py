@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from sweep import interference
 
 PACKAGES = (
     "bgbench",
@@ -109,3 +112,64 @@ def plan_pinning() -> Pinning:
         True,
         f"server on CPU {cpus[0]}, load generator and sweep runner on {cpus[1:]}",
     )
+
+
+# Thresholds for "quiet": what a cell's numbers can bear without moving.
+# - foreign: under 10% of any CPU used by others (a cell on that core then loses at most a
+#   tenth of it; the same cell moved 2x between runs when something else ran).
+# - steal: under 2%: at USER_HZ 100 a single jiffy in 1 s is already 1%, and this kind of VM
+#   shows ~0.5% steal at rest.
+# - load average (1 min): at most one runnable task per usable CPU. It sees the last minute,
+#   where the 1 s measurement can fall into a gap of someone's bursty work.
+QUIET_FOREIGN_PERCENT = 10.0
+QUIET_STEAL_PERCENT = 2.0
+QUIET_LOAD_PER_CPU = 1.0
+
+
+def quietness(
+    pinning: Pinning,
+    seconds: float = 1.0,
+    *,
+    measure: Callable[
+        [Sequence[int], Sequence[int], float], dict[int, tuple[float, float]] | None
+    ] = interference.measure_per_cpu,
+) -> dict[str, Any]:
+    """Is anything else using this machine? Measured over `seconds` before the cells run: the
+    load average and, per CPU, the CPU used by processes other than the sweep (and its
+    children) and steal. The sweep's own time is spread over the load generator's CPUs,
+    where it is pinned (over all CPUs when it is not)."""
+    cpus = pinning.available_cpus
+    own_cpus = pinning.loadgen_cpus if pinning.pinned else cpus
+    load = list(os.getloadavg())
+    measured = measure(cpus, own_cpus, seconds)
+    reasons: list[str] = []
+    if load[0] > QUIET_LOAD_PER_CPU * len(cpus):
+        reasons.append(f"load average {load[0]:.1f} on {len(cpus)} CPUs")
+    per_cpu: list[dict[str, Any]] = []
+    for cpu, (foreign, steal) in sorted((measured or {}).items()):
+        role = "server" if cpu in pinning.server_cpus else "loadgen"
+        per_cpu.append(
+            {
+                "cpu": cpu,
+                "role": role if pinning.pinned else "shared",
+                "foreign_percent": round(foreign, 1),
+                "steal_percent": round(steal, 1),
+            }
+        )
+        if foreign >= QUIET_FOREIGN_PERCENT:
+            reasons.append(f"{foreign:.0f}% of CPU {cpu} used by other processes")
+        if steal >= QUIET_STEAL_PERCENT:
+            reasons.append(f"{steal:.0f}% of CPU {cpu} stolen by the hypervisor")
+    return {
+        "seconds": seconds,
+        "load_average": [round(x, 2) for x in load],
+        "cpus": per_cpu,
+        # None: nothing said it is busy, but /proc/stat could not be read to tell.
+        "quiet": False if reasons else (None if measured is None else True),
+        "reasons": reasons,
+        "thresholds": {
+            "foreign_percent": QUIET_FOREIGN_PERCENT,
+            "steal_percent": QUIET_STEAL_PERCENT,
+            "load_per_cpu": QUIET_LOAD_PER_CPU,
+        },
+    }

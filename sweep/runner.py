@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from bgbench.results import names, writer
+from bgbench.results.model import Cell, ManifestCell
 from sweep import machine
 from sweep.catalog import STRATEGIES
 from sweep.cell_runner import CellRun
@@ -45,23 +45,22 @@ def _stop_signals_as_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _describe(cell: dict[str, Any]) -> str:
+def _describe(cell: Cell) -> str:
     mark = {"ok": "[green]ok[/]", "invalid": "[yellow]invalid[/]"}.get(
-        cell["status"], "[red]failed[/]"
+        cell.status, "[red]failed[/]"
     )
-    parts = [f"{cell['cell_id']:<48} {mark}"]
-    client = cell.get("client")
+    parts = [f"{cell.cell_id:<48} {mark}"]
+    client = cell.client
     if client:
-        latency = client["latency_us"]
-        offered = client.get("offered_rps")
-        rate = f"{client['achieved_rps']:g}" + (f"/{offered:g}" if offered else "")
+        latency, offered = client.latency, client.offered_rps
+        rate = f"{client.achieved_rps:g}" + (f"/{offered:g}" if offered else "")
         parts.append(
-            f"{rate} req/s  p50 {latency['p50'] / 1000:.1f} ms  p99 {latency['p99'] / 1000:.1f} ms"
+            f"{rate} req/s  p50 {latency.p50 / 1000:.1f} ms  p99 {latency.p99 / 1000:.1f} ms"
         )
-    if cell.get("flags"):
-        parts.append("[yellow]" + ",".join(cell["flags"]) + "[/]")
-    if cell.get("reason"):
-        parts.append(f"— {cell['reason']}")
+    if cell.flags:
+        parts.append("[yellow]" + ",".join(cell.flags) + "[/]")
+    if cell.reason:
+        parts.append(f"— {cell.reason}")
     return "  ".join(parts)
 
 
@@ -98,6 +97,9 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
     if pinning.pinned:
         # The sweep and the Locust processes it starts share the load generator's cores.
         os.sched_setaffinity(0, pinning.loadgen_cpus)
+    # Measured before the cells (after pinning, so the sweep's own time is on its cores):
+    # a busy machine moves every number, and the run should say it was busy.
+    before = machine.quietness(pinning)
     run_id, run_dir = writer.new_run_dir(out, sweep.name)
     manifest = writer.Manifest(
         run_dir,
@@ -107,6 +109,7 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
             "machine": machine.machine(),
             "versions": machine.versions(),
             "pinning": pinning.as_json(),
+            "machine_before": before,
             "sweep": {**sweep.as_json(), "load_workers": load_workers},
             "skipped": [
                 {"strategy": s.what, "reason": s.reason} for s in [*sweep.skipped, *skipped]
@@ -119,6 +122,11 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
     interrupted = False
     with _stop_signals_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
+        if before["quiet"] is False:
+            progress.console.print(
+                f"[yellow]the machine is not quiet[/]: {', '.join(before['reasons'])}; "
+                "results may be flagged `interference`"
+            )
         for skip in skipped:
             progress.console.print(f"[yellow]skipped {skip.what}[/]: {skip.reason}")
         for index, spec in enumerate(cells):
@@ -129,12 +137,14 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
                 run = CellRun(spec, index, cell_dir, pinning, broker, calibration)
                 cell = run.run()
             except KeyboardInterrupt:
-                manifest.add_cell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
+                manifest.add_cell(
+                    ManifestCell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
+                )
                 interrupted = True
                 break
             if calibration is None and run.cpu_iterations_per_ms:
                 calibration = manifest.data["cpu_iterations_per_ms"] = run.cpu_iterations_per_ms
-            manifest.add_cell(cell_id, cell["status"], cell["reason"])
+            manifest.add_cell(ManifestCell(cell_id, cell.status, cell.reason))
             progress.cell_finished(_describe(cell))
     status = manifest.finish(interrupted)
     code = {"complete": EXIT_COMPLETE, "partial": EXIT_PARTIAL}.get(status, EXIT_INTERRUPTED)

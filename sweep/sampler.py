@@ -1,5 +1,6 @@
-"""Once a second, on whole wall-clock seconds: the app's /metrics/window and the CPU used by
-the app and by the load generator since the previous tick.
+"""Once a second, on whole wall-clock seconds: the app's /metrics/window, the CPU used by
+the app and by the load generator since the previous tick, and what other processes used of
+their CPUs (sweep.interference).
 
 Ticking on whole seconds lines the server's windows up with the load generator's per-second
 histograms, which are keyed by epoch second too.
@@ -8,6 +9,7 @@ histograms, which are keyed by epoch second too.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,27 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import psutil
 
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """CPU time of processes and all their descendants (pool processes, Celery's children,
-    Locust workers)."""
-    processes: list[psutil.Process] = []
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            processes += [root, *root.children(recursive=True)]
-        except psutil.Error:
-            continue
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
+from sweep.interference import Interference, InterferenceMeter, ProcessTimes, walk
+from sweep.machine import Pinning
 
 
 class CpuMeter:
@@ -47,9 +31,13 @@ class CpuMeter:
 
     def read(self) -> float | None:
         pids = self._pids_of()
-        if not pids:
+        return self.update(walk(pids, []).server if pids else None)
+
+    def update(self, times: ProcessTimes | None) -> float | None:
+        """From a walk already made (None: no processes to measure yet)."""
+        if times is None:
             return None
-        now, used = time.monotonic(), _cpu_seconds(pids)
+        now, used = time.monotonic(), sum(times.values())
         last, self._last = self._last, (now, used)
         if last is None or now <= last[0]:
             return None
@@ -62,6 +50,7 @@ class Sample:
     window: dict[str, Any] | None
     server_cpu: float | None
     loadgen_cpu: float | None
+    interference: Interference | None = None
 
 
 @dataclass
@@ -71,19 +60,25 @@ class Sampler:
     loadgen_pids: Callable[[], list[int]]
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # None: all CPUs are one group, for the server and the load generator alike.
+    pinning: Pinning | None = None
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bgbench-sampler", daemon=True)
         self._server_cpu = CpuMeter(self.server_pids)
         self._loadgen_cpu = CpuMeter(self.loadgen_pids)
+        # Unpinned, the cell's processes may run anywhere: one group of all CPUs.
+        pinning = self.pinning if self.pinning is not None and self.pinning.pinned else None
+        self._interference = InterferenceMeter(
+            pinning.server_cpus if pinning else None, pinning.loadgen_cpus if pinning else None
+        )
         self._client = httpx.Client(timeout=5.0)
 
     def start(self) -> None:
         # A first reading, so the first tick has a baseline, and a window reset, so the first
         # window starts now rather than when the app started.
-        self._server_cpu.read()
-        self._loadgen_cpu.read()
+        self._measure()
         self._fetch_window()
         self._thread.start()
 
@@ -101,12 +96,21 @@ class Sampler:
             self.errors.append(f"{time.time():.3f} /metrics/window: {exc}")
             return None
 
+    def _measure(self) -> tuple[float | None, float | None, Interference | None]:
+        """Server CPU, load generator CPU and interference, from one walk of the processes:
+        this runs every second on the load generator's core, so the walk is made once."""
+        server_pids, loadgen_pids = self.server_pids(), self.loadgen_pids()
+        now = walk(server_pids, loadgen_pids, os.getpid())
+        return (
+            self._server_cpu.update(now.server if server_pids else None),
+            self._loadgen_cpu.update(now.loadgen if loadgen_pids else None),
+            self._interference.update(now),
+        )
+
     def _run(self) -> None:
         try:
             while not self._stop.wait(math.ceil(time.time()) - time.time()):
                 window = self._fetch_window()
-                self.samples.append(
-                    Sample(time.time(), window, self._server_cpu.read(), self._loadgen_cpu.read())
-                )
+                self.samples.append(Sample(time.time(), window, *self._measure()))
         finally:
             self._client.close()

@@ -1,11 +1,14 @@
-"""The loaded results, typed: what a run and its cells hold once read and validated.
+"""The results, typed: what a cell's files hold, written by the sweep and read by the reports
+through these same classes (`bgbench.results.codec` maps them to JSON field by field).
 
-Field names follow docs/results-format.md; latencies stay in microseconds as stored.
+Latencies are microseconds, as HDR histograms record them; a key carries its unit. The
+tables of docs/results-format.md describe every field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +16,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-SCHEMA_VERSION = 1
+from bgbench.results import codec
+from bgbench.results.names import TIMESERIES_COLUMNS
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def _key(name: str) -> dict[str, str]:
+    """A field stored under another JSON key (the key carries the unit)."""
+    return {"key": name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,24 @@ class Summary:
         value: float = getattr(self, name)
         return value
 
+    @classmethod
+    def of(cls, summary: Mapping[str, Any]) -> Summary:
+        """From `bgbench.hdr.summarize`'s dict."""
+        return codec.from_json(cls, summary)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            **{name: _plain(getattr(self, name)) for name in ("p50", "p90", "p99", "p99_9")},
+            "max": _plain(self.max),
+            "mean": self.mean,
+        }
+
+
+def _plain(value: float) -> float | int:
+    """Whole microseconds stay integers in JSON, as the histograms report them."""
+    return int(value) if float(value).is_integer() else value
+
 
 @dataclass(frozen=True, slots=True)
 class CellParams:
@@ -48,6 +75,29 @@ class CellParams:
     probe_rate: float | None
     # Every parameter as stored, scenario extras included: cells are matched on all of them.
     raw: Mapping[str, Any] = field(compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> CellParams:
+        typed = codec.from_json(_ParamFields, data)
+        return cls(
+            strategy=typed.strategy,
+            workload=typed.workload,
+            ms=typed.ms,
+            workers=typed.workers,
+            model=typed.model,
+            rate=typed.rate,
+            users=typed.users,
+            repeat=typed.repeat,
+            probe_rate=typed.probe_rate,
+            raw=dict(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+    @property
+    def arrival(self) -> str:
+        return str(self.raw.get("arrival", "constant"))
 
     @property
     def load(self) -> str:
@@ -76,6 +126,19 @@ class CellParams:
 
 
 @dataclass(frozen=True, slots=True)
+class _ParamFields:
+    strategy: str
+    workload: str
+    ms: float
+    workers: int | None
+    model: str
+    rate: float | None
+    users: int | None
+    repeat: int
+    probe_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskStats:
     enqueued: int
     started: int
@@ -83,38 +146,98 @@ class TaskStats:
     failed: int
     not_run: int
     rejected: int
-    queue_wait: Summary
-    run_time: Summary
-    completion_lag: Summary
+    queue_wait: Summary = field(metadata=_key("queue_wait_us"))
+    run_time: Summary = field(metadata=_key("run_time_us"))
+    completion_lag: Summary = field(metadata=_key("completion_lag_us"))
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The `/baseline-sync` probe requests sent beside the load: how the others fared."""
+
+    name: str
+    requests: int
+    failures: int
+    achieved_rps: float
+    latency: Summary = field(metadata=_key("latency_us"))
 
 
 @dataclass(frozen=True, slots=True)
 class ClientMetrics:
     requests: int
     failures: int
-    dropped: int
+    dropped: int  # open model: not sent, the in-flight cap was reached
+    unfinished: int  # sent, unanswered when the load stopped: the percentiles leave them out
+    incomplete_workers: int  # Locust workers whose last report never reached the master
     offered_rps: float | None
     scheduled_rps: float | None  # requests the schedule asked for, per second (open model)
     achieved_rps: float
     duration_s: float
-    latency: Summary
-    latency_corrected: Summary | None
-    probe: Summary | None
-    probe_name: str | None  # the probe's request name, when cell.json gives it
+    latency: Summary = field(metadata=_key("latency_us"))  # from the actual send
+    latency_corrected: Summary | None = field(metadata=_key("latency_corrected_us"))  # from the intended send
+    send_lag: Summary | None = field(metadata=_key("send_lag_us"))  # actual − intended send (open model)
+    probe: Probe | None
+    locust: Mapping[str, Any] | None  # Locust's own figures, to cross-check
+
+    @property
+    def expected_requests(self) -> float | None:
+        """What the offered rate asks for over the measured phase (open model)."""
+        return None if self.offered_rps is None else self.offered_rps * self.duration_s
 
     @property
     def expected_rps(self) -> float | None:
-        """The rate the achieved one is judged against: what the schedule asked for (Poisson
-        arrivals wander a few per cent around the offered rate), or the offered rate in
-        results that do not record it."""
+        """The rate the answers are judged against: what the schedule asked for (Poisson
+        arrivals wander a few per cent around the offered rate), else the offered rate."""
         return self.scheduled_rps or self.offered_rps
+
+    @property
+    def sent(self) -> int:
+        """The requests the schedule got out or gave up on: answered, unanswered, dropped."""
+        return self.requests + self.unfinished + self.dropped
 
 
 @dataclass(frozen=True, slots=True)
 class ServerMetrics:
     tasks: Mapping[str, TaskStats]
-    event_loop_lag: Summary | None
-    gauges_max: Mapping[str, float]
+    event_loop_lag: Summary | None = field(metadata=_key("event_loop_lag_us"))
+    gauges_max: Mapping[str, float | None]
+    cpu_percent: float | None
+    # The app's own clock for the load's requests: first byte in to last byte out.
+    latency: Summary | None = field(metadata=_key("latency_us"))
+    shutdown: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadGen:
+    """How busy the load generator was, per core its processes could use."""
+
+    cpu_percent: float | None
+    cpu_percent_max: float | None
+    processes: int
+    cores: int
+
+
+@dataclass(frozen=True, slots=True)
+class Interference:
+    """CPU that processes not of the cell used on its cores, in percent of one core (mean
+    and worst second over the measured phase), and the time the hypervisor stole there."""
+
+    seconds: int
+    server_foreign_percent: float
+    server_foreign_percent_max: float
+    loadgen_foreign_percent: float
+    loadgen_foreign_percent_max: float
+    server_steal_percent: float
+    loadgen_steal_percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessShare:
+    """Client minus server latency of the same requests: what the load generator and
+    loopback add (µs), at the median and at the p99."""
+
+    p50_us: float
+    p99_us: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,31 +249,46 @@ class Accounting:
     rejected: int
     lost: int
     balanced: bool
+    source: str  # final | last_snapshot | windows: where the totals came from
 
 
 @dataclass(frozen=True, slots=True)
-class LoadGen:
-    cpu_percent: float | None
-    saturated: bool
-    saturation_reasons: tuple[str, ...]
+class ClientHistograms:
+    """One request name's encoded HDR histograms; any may be missing."""
+
+    uncorrected: str | None
+    corrected: str | None
+    send_lag: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Histograms:
-    """Encoded HDR histograms, decoded only by the analyses that need them."""
+    """histograms.json: encoded HDR histograms, decoded only by the analyses that need them."""
 
-    # request name -> (uncorrected, corrected); either may be missing
-    client: Mapping[str, tuple[str | None, str | None]]
-    server: Mapping[str, Mapping[str, str]]  # task key -> timing name -> encoded
-    event_loop_lag: str | None
     probe: str | None  # the probe's request name among `client`; None: the cell had no probe
+    client: Mapping[str, ClientHistograms]
+    server: Mapping[str, Mapping[str, str]]  # task key -> timing name -> encoded
+    event_loop_lag: str | None = field(metadata=_key("event_loop_lag_us"))
+    server_latency: Mapping[str, str] = field(metadata=_key("server_latency_us"))  # route path -> encoded
 
 
 @dataclass(frozen=True, slots=True)
 class TimeSeries:
-    """One row per second of the measured phase; an empty field reads as NaN."""
+    """timeseries.csv: one row per second of the measured phase; an empty field is NaN."""
 
     columns: Mapping[str, FloatArray]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, float | int | None]]) -> TimeSeries:
+        return cls(
+            {
+                name: np.array(
+                    [math.nan if row.get(name) is None else row[name] for row in rows],
+                    dtype=np.float64,
+                )
+                for name in TIMESERIES_COLUMNS
+            }
+        )
 
     def column(self, name: str, loaded_only: bool = False) -> FloatArray:
         """The measured values of one column, the seconds with nothing measured left out, and
@@ -166,7 +304,6 @@ class TimeSeries:
         return kept
 
     def has(self, name: str) -> bool:
-        """Whether the file has the column at all: older results lack the newer ones."""
         return name in self.columns
 
     def __len__(self) -> int:
@@ -175,18 +312,34 @@ class TimeSeries:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
+    """cell.json, with the cell's histograms and time series beside it."""
+
+    schema_version: int
     cell_id: str
     index: int
     params: CellParams
-    status: str
+    status: str  # ok | failed | invalid
     reason: str | None
-    flags: tuple[str, ...]
+    flags: tuple[str, ...]  # bgbench.trust judges them, once, when the sweep writes the cell
+    flag_reasons: Mapping[str, str]  # each flag's reason, in words with the numbers
+    started_at: str
+    finished_at: str
     client: ClientMetrics | None
     server: ServerMetrics | None
     loadgen: LoadGen | None
+    interference: Interference | None
+    harness: HarnessShare | None
     accounting: Accounting | None
-    timeseries: TimeSeries | None
-    histograms: Histograms | None
+    pinning: Mapping[str, Any]
+    histograms: Histograms | None = field(default=None, metadata={"stored": False})
+    timeseries: TimeSeries | None = field(default=None, metadata={"stored": False})
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestCell:
+    cell_id: str
+    status: str
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

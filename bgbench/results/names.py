@@ -1,9 +1,10 @@
-"""The results format's version and file names: one place for the writer (the sweep) and the
-readers (report, compare). docs/results-format.md describes the contents."""
+"""The results format's version, file names and time-series columns: named once, for the
+writer (the sweep) and the reader (reports, compare). docs/results-format.md describes them."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# 2: send lag, interference, the server's own latency and each flag's reason.
+SCHEMA_VERSION = 2
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"
@@ -24,6 +25,8 @@ TIMESERIES_COLUMNS = (
     "p50_us",
     "p99_us",
     "p99_corrected_us",
+    "send_lag_p99_us",
+    "server_p50_us",
     "tasks_completed",
     "completion_lag_p50_us",
     "completion_lag_p99_us",
@@ -34,4 +37,7 @@ TIMESERIES_COLUMNS = (
     "event_loop_lag_p99_us",
     "probe_requests",
     "probe_p99_us",
+    "server_foreign_percent",
+    "loadgen_foreign_percent",
+    "steal_percent",
 )

@@ -10,12 +10,14 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Mapping
+import math
 from pathlib import Path
 from typing import Any
 
 from bgbench.results import names
 from bgbench.files import write_atomically
+from bgbench.results import codec
+from bgbench.results.model import Cell, ManifestCell, TimeSeries
 
 
 def utc_now() -> str:
@@ -26,13 +28,31 @@ def write_json(path: Path, data: Any) -> None:
     write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> None:
+def _csv_value(value: float) -> str:
+    """An empty field for nothing measured; whole numbers without a decimal point."""
+    if math.isnan(value):
+        return ""
+    return str(int(value)) if value.is_integer() else f"{value:.10g}"
+
+
+def write_timeseries(path: Path, series: TimeSeries) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names.TIMESERIES_COLUMNS)
+    columns = [series.columns[name] for name in names.TIMESERIES_COLUMNS]
+    for row in zip(*columns, strict=True):
+        writer.writerow(_csv_value(float(value)) for value in row)
     write_atomically(path, buffer.getvalue())
+
+
+def write_cell(cell_dir: Path, cell: Cell) -> None:
+    """cell.json, histograms.json and timeseries.csv; cell.json last, so that a cell whose
+    cell.json is there has all three."""
+    if cell.histograms is not None:
+        write_json(cell_dir / names.HISTOGRAMS, codec.to_json(cell.histograms))
+    if cell.timeseries is not None:
+        write_timeseries(cell_dir / names.TIMESERIES, cell.timeseries)
+    write_json(cell_dir / names.CELL, codec.to_json(cell))
 
 
 def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
@@ -72,8 +92,8 @@ class Manifest:
     def save(self) -> None:
         write_json(self.path, self.data)
 
-    def add_cell(self, cell_id: str, status: str, reason: str | None) -> None:
-        self.data["cells"].append({"cell_id": cell_id, "status": status, "reason": reason})
+    def add_cell(self, cell: ManifestCell) -> None:
+        self.data["cells"].append(codec.to_json(cell))
         self.save()
 
     def finish(self, interrupted: bool) -> str:

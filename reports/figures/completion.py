@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from bgbench.hdr import IntArray
 from bgbench.results.model import FloatArray
 from reports.analysis import TaskOutcomes
-from reports.stats import IntArray
 from reports.style import FLAGGED_COLOUR, latency_axis, new_figure
 
 OUTCOME_COLOURS = {

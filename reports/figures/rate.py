@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from reports.analysis import SATURATION_SHARE
+from bgbench.trust import SCHEDULE_SHARE as SATURATION_SHARE
 from reports.style import SATURATED_MARKER, latency_axis, ms, new_figure
 
 

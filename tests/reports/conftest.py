@@ -58,19 +58,14 @@ def _drop_newer_columns(path: Path) -> None:
 
 
 def write_older_results(run_dir: Path) -> None:
-    """The run as the sweep wrote it before the newer fields (NEWER_COLUMNS, the token peak
-    gauge, the probe's name) existed."""
+    """The run without the per-second columns and the gauge the findings can do without
+    (NEWER_COLUMNS, the token peak)."""
     for cell in (run_dir / "cells").iterdir():
         data = json.loads((cell / "cell.json").read_text())
         if data["server"] is None:
             continue  # a failed cell: nothing but cell.json
         data["server"]["gauges_max"].pop("threadpool_tokens_in_use_max")
-        if data["client"]["probe"] is not None:
-            data["client"]["probe"].pop("name")
         (cell / "cell.json").write_text(json.dumps(data))
-        histograms = json.loads((cell / "histograms.json").read_text())
-        histograms.pop("probe")
-        (cell / "histograms.json").write_text(json.dumps(histograms))
         _drop_newer_columns(cell / "timeseries.csv")
 
 

@@ -6,25 +6,38 @@ the per-second levels below."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
-from bgbench import hdr
-from bgbench.results import names
+from bgbench import hdr, trust
+from bgbench.contract import PROBE_REQUEST, THREADPOOL_TOKENS
+from bgbench.results import codec, names, writer
+from bgbench.results.model import (
+    Accounting,
+    Cell,
+    CellParams,
+    ClientHistograms,
+    ClientMetrics,
+    Histograms,
+    Interference,
+    LoadGen,
+    ManifestCell,
+    Probe,
+    ServerMetrics,
+    Summary,
+    TaskStats,
+    TimeSeries,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 RUN_ID = "20250101T000000Z-golden"
 SLOWER_RUN_ID = "20250102T000000Z-golden-slower"
 DURATION_S = 10
 PROBE_RATE = 10.0
-PROBE_REQUEST = "probe/baseline-sync"  # as loadtests/support/recording.py names it
-THREADPOOL_TOKENS = 40
 # Per-second deviations around a level: they sum to zero, so a column's mean is its level.
 PATTERN = (-2, 1, 0, 2, -1, 1, -2, 0, 2, -1)
 Z99 = NormalDist().inv_cdf(0.99)
@@ -80,7 +93,7 @@ class Spec:
     loadgen_cpu: float = 55.0
     status: str = "ok"
     reason: str | None = None
-    flags: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # what the made-up numbers must show (bgbench.trust judges)
     tasks_per_request: int = 1
     not_run_share: float = 0.0
     failed_share: float = 0.0
@@ -100,6 +113,7 @@ class Spec:
 
 
 QUICK = Spread(900, 2500, 150)
+SEND_LAG = Spread(150, 600)  # an on-time load generator: well under 1 ms at the p99
 PROBE_OK = Spread(1000, 2600, 150, level=1900)
 SLEEP_200 = 200.0
 
@@ -331,7 +345,11 @@ def _summary_and_encoding(spread: Spread, n: int) -> tuple[dict[str, Any], str]:
     return hdr.summarize(histogram), hdr.encode(histogram)
 
 
-def _params(spec: Spec) -> dict[str, Any]:
+def _params(spec: Spec) -> CellParams:
+    return CellParams.from_json(_raw_params(spec))
+
+
+def _raw_params(spec: Spec) -> dict[str, Any]:
     return {
         "strategy": spec.strategy,
         "workload": spec.workload,
@@ -357,170 +375,173 @@ def _params(spec: Spec) -> dict[str, Any]:
     }
 
 
-def _failed_cell(spec: Spec, cell_id: str, index: int) -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "cell_id": cell_id,
-        "index": index,
-        "params": _params(spec),
-        "status": "failed",
-        "reason": spec.reason,
-        "flags": [],
-        "started_at": "2025-01-01T00:30:00Z",
-        "finished_at": "2025-01-01T00:30:04Z",
-        "client": None,
-        "server": None,
-        "loadgen": None,
-        "accounting": None,
-        "pinning": {"server_cpus": [0], "loadgen_cpus": [1]},
-    }
+def _summary(spread: Spread, n: int) -> tuple[Summary, str]:
+    summary, encoded = _summary_and_encoding(spread, n)
+    return Summary.of(summary), encoded
 
 
-def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> None:
-    directory.mkdir(parents=True)
-    if spec.status == "failed":
-        (directory / "cell.json").write_text(_dumps(_failed_cell(spec, cell_id, index)))
-        return
+def _client(spec: Spec) -> tuple[ClientMetrics, dict[str, ClientHistograms]]:
     offered = spec.rate if spec.users is None else None
     achieved = (offered or 110.0) * spec.achieved_share
     requests = round(achieved * DURATION_S)
-    latency, latency_enc = _summary_and_encoding(spec.latency, requests)
-    corrected = corrected_enc = None
+    latency, latency_enc = _summary(spec.latency, requests)
+    corrected = corrected_enc = send_lag = send_lag_enc = None
     if offered is not None:
         factor = spec.corrected_factor
         corrected_spread = Spread(
             spec.latency.p50 * (1 + (factor - 1) / 4), spec.latency.p99 * factor
         )
-        corrected, corrected_enc = _summary_and_encoding(corrected_spread, requests)
-    client_histograms: dict[str, Any] = {
-        f"/{spec.strategy}": {
-            "uncorrected": latency_enc,
-            "corrected": corrected_enc,
-        }
-    }
+        corrected, corrected_enc = _summary(corrected_spread, requests)
+        send_lag, send_lag_enc = _summary(SEND_LAG, requests)
+    histograms = {f"/{spec.strategy}": ClientHistograms(latency_enc, corrected_enc, send_lag_enc)}
     probe = None
     if spec.probe is not None:
         probe_requests = round(PROBE_RATE * DURATION_S)
-        probe_latency, probe_enc = _summary_and_encoding(spec.probe, probe_requests)
-        probe = {
-            "name": PROBE_REQUEST,
-            "requests": probe_requests,
+        probe_latency, probe_enc = _summary(spec.probe, probe_requests)
+        probe = Probe(PROBE_REQUEST, probe_requests, 0, PROBE_RATE, probe_latency)
+        histograms[PROBE_REQUEST] = ClientHistograms(probe_enc, None, None)
+    dropped = "dropped" in spec.flags
+    client = ClientMetrics(
+        requests=requests,
+        failures=requests // 100 if "errors" in spec.flags else 0,
+        dropped=round(((offered or 0) - achieved) * DURATION_S) if dropped else 0,
+        unfinished=0,
+        incomplete_workers=0,
+        offered_rps=offered,
+        scheduled_rps=offered,  # constant arrivals: the schedule is the offered rate
+        achieved_rps=round(achieved, 2),
+        duration_s=float(DURATION_S),
+        latency=latency,
+        latency_corrected=corrected,
+        send_lag=send_lag,
+        probe=probe,
+        locust={
+            "requests": requests,
             "failures": 0,
-            "achieved_rps": PROBE_RATE,
-            "latency_us": probe_latency,
-        }
-        client_histograms[PROBE_REQUEST] = {"uncorrected": probe_enc, "corrected": None}
-    loop_lag, loop_enc = _summary_and_encoding(spec.loop_lag, DURATION_S * 20)
-    server_tasks: dict[str, Any] = {}
-    server_histograms: dict[str, Any] = {}
-    enqueued = completed = failed = not_run = 0
+            "rps": round(achieved, 1),
+            "median_ms": round(latency.p50 / 1000),
+            "p99_ms": round(latency.p99 / 1000),
+        },
+    )
+    return client, histograms
+
+
+def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[str, str]]]:
+    tasks: dict[str, TaskStats] = {}
+    encoded: dict[str, dict[str, str]] = {}
     if spec.lag is not None:
         enqueued = requests * spec.tasks_per_request
         failed = round(enqueued * spec.failed_share)
         not_run = round(enqueued * spec.not_run_share)
         completed = enqueued - failed - not_run - spec.lost
-        run_time_spread = Spread(spec.ms * 1000 * 1.002, spec.ms * 1000 * 1.01)
+        run_time = Spread(spec.ms * 1000 * 1.002, spec.ms * 1000 * 1.01)
         wait = Spread(
             max(spec.lag.p50 - spec.ms * 1000, 50), max(spec.lag.p99 - spec.ms * 1000, 200)
         )
-        timings = {}
-        encoded = {}
-        for name, spread in [
-            ("queue_wait_us", wait),
-            ("run_time_us", run_time_spread),
-            ("completion_lag_us", spec.lag),
-        ]:
-            timings[name], encoded[name] = _summary_and_encoding(spread, completed + failed)
-        key = f"{spec.strategy}/{spec.workload}"
-        server_tasks[key] = {
-            "enqueued": enqueued,
-            "started": completed + failed,
-            "completed": completed,
-            "failed": failed,
-            "not_run": not_run,
-            "rejected": 0,
-            **timings,
+        timings = {
+            name: _summary(spread, completed + failed)
+            for name, spread in [
+                ("queue_wait_us", wait),
+                ("run_time_us", run_time),
+                ("completion_lag_us", spec.lag),
+            ]
         }
-        server_histograms[key] = encoded
-    saturation_reasons = []
-    if spec.loadgen_cpu > 90:
-        saturation_reasons.append("cpu>90%")
-    if spec.achieved_share < 0.95:
-        saturation_reasons.append("achieved<95%scheduled")
-    flags = list(spec.flags)
-    if saturation_reasons and "saturated" not in flags:
-        flags.insert(0, "saturated")
-    # The warm-up's tasks count in the accounting (whole life of the app), not in `tasks`.
-    warmup_tasks = round(enqueued * 0.2)
-    cell = {
-        "schema_version": 1,
-        "cell_id": cell_id,
-        "index": index,
-        "params": _params(spec),
-        "status": spec.status,
-        "reason": spec.reason,
-        "flags": flags,
-        "started_at": f"2025-01-01T00:{index:02d}:00Z",
-        "finished_at": f"2025-01-01T00:{index:02d}:14Z",
-        "client": {
-            "requests": requests,
-            "failures": requests // 100 if "errors" in spec.flags else 0,
-            "dropped": round(((offered or 0) - achieved) * DURATION_S) if "dropped" in flags else 0,
-            "offered_rps": offered,
-            "scheduled_rps": offered,  # constant arrivals: the schedule is the offered rate
-            "achieved_rps": round(achieved, 2),
-            "duration_s": float(DURATION_S),
-            "latency_us": latency,
-            "latency_corrected_us": corrected,
-            "probe": probe,
-            "locust": {
-                "requests": requests,
-                "failures": 0,
-                "rps": round(achieved, 1),
-                "median_ms": round(latency["p50"] / 1000),
-                "p99_ms": round(latency["p99"] / 1000),
-            },
+        key = f"{spec.strategy}/{spec.workload}"
+        tasks[key] = TaskStats(
+            enqueued=enqueued,
+            started=completed + failed,
+            completed=completed,
+            failed=failed,
+            not_run=not_run,
+            rejected=0,
+            queue_wait=timings["queue_wait_us"][0],
+            run_time=timings["run_time_us"][0],
+            completion_lag=timings["completion_lag_us"][0],
+        )
+        encoded[key] = {name: timing[1] for name, timing in timings.items()}
+    server = ServerMetrics(
+        tasks=tasks,
+        event_loop_lag=_summary(spec.loop_lag, DURATION_S * 20)[0],
+        gauges_max={
+            "in_flight": round(spec.backlog_growth * DURATION_S) + 2,
+            "executor_queue_depth": round(spec.backlog_growth * DURATION_S),
+            "threadpool_tokens_in_use": spec.tokens,
+            "threadpool_tokens_in_use_max": _tokens_peak(spec),
         },
-        "server": {
-            "tasks": server_tasks,
-            "event_loop_lag_us": loop_lag,
-            "gauges_max": {
-                "in_flight": round(spec.backlog_growth * DURATION_S) + 2,
-                "executor_queue_depth": round(spec.backlog_growth * DURATION_S),
-                "threadpool_tokens_in_use": spec.tokens,
-                "threadpool_tokens_in_use_max": _tokens_peak(spec),
-            },
-            "cpu_percent": 35.0,
-            "shutdown": {"drained": True, "waited_s": 0.2},
-        },
-        "loadgen": {
-            "cpu_percent": spec.loadgen_cpu,
-            "cpu_percent_max": min(spec.loadgen_cpu + 6, 100.0),
-            "processes": 1,
-            "saturated": bool(saturation_reasons),
-            "saturation_reasons": saturation_reasons,
-        },
-        "accounting": {
-            "enqueued": enqueued + warmup_tasks,
-            "completed": completed + warmup_tasks,
-            "failed": failed,
-            "not_run": not_run,
-            "rejected": 0,
-            "lost": spec.lost,
-            "balanced": spec.lost == 0,
-            "source": "final",
-        },
-        "pinning": {"server_cpus": [0], "loadgen_cpus": [1]},
-    }
-    (directory / "cell.json").write_text(_dumps(cell))
-    histograms = {
-        "probe": PROBE_REQUEST if spec.probe else None,
-        "client": client_histograms,
-        "server": server_histograms,
-        "event_loop_lag_us": loop_enc,
-    }
-    (directory / "histograms.json").write_text(_dumps(histograms))
-    _write_timeseries(directory / "timeseries.csv", spec, achieved, completed)
+        cpu_percent=35.0,
+        latency=None,
+        shutdown={"drained": True, "waited_s": 0.2},
+    )
+    return server, encoded
+
+
+def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
+    cell = Cell(
+        schema_version=names.SCHEMA_VERSION,
+        cell_id=cell_id,
+        index=index,
+        params=_params(spec),
+        status="ok",
+        reason=None,
+        flags=(),
+        flag_reasons={},
+        started_at=f"2025-01-01T00:{index:02d}:00Z",
+        finished_at=f"2025-01-01T00:{index:02d}:14Z",
+        client=None,
+        server=None,
+        loadgen=None,
+        interference=None,
+        harness=None,
+        accounting=None,
+        pinning={"server_cpus": [0], "loadgen_cpus": [1]},
+    )
+    if spec.status != "failed":
+        client, client_histograms = _client(spec)
+        server, server_histograms = _server(spec, client.requests)
+        task = next(iter(server.tasks.values()), None)
+        # The warm-up's tasks count in the accounting (whole life of the app), not in `tasks`.
+        enqueued = task.enqueued if task else 0
+        warmup_tasks = round(enqueued * 0.2)
+        cell = replace(
+            cell,
+            client=client,
+            server=server,
+            loadgen=LoadGen(spec.loadgen_cpu, min(spec.loadgen_cpu + 6, 100.0), 1, 1),
+            interference=Interference(DURATION_S, 1.0, 3.0, 2.0, 4.0, 0.0, 0.0),
+            accounting=Accounting(
+                enqueued=enqueued + warmup_tasks,
+                completed=(task.completed if task else 0) + warmup_tasks,
+                failed=task.failed if task else 0,
+                not_run=task.not_run if task else 0,
+                rejected=0,
+                lost=spec.lost,
+                balanced=spec.lost == 0,
+                source="final",
+            ),
+            histograms=Histograms(
+                probe=PROBE_REQUEST if spec.probe else None,
+                client=client_histograms,
+                server=server_histograms,
+                event_loop_lag=_summary(spec.loop_lag, DURATION_S * 20)[1],
+                server_latency={},
+            ),
+            timeseries=_timeseries(spec, client.achieved_rps, task.completed if task else 0),
+        )
+    verdict = trust.judge(cell, spec.reason if spec.status == "failed" else None)
+    return replace(
+        cell,
+        status=verdict.status,
+        reason=verdict.reason,
+        flags=verdict.flags,
+        flag_reasons=verdict.flag_reasons,
+    )
+
+
+def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> Cell:
+    directory.mkdir(parents=True)
+    cell = _cell(spec, cell_id, index)
+    writer.write_cell(directory, cell)
+    return cell
 
 
 def _tokens_peak(spec: Spec) -> int:
@@ -533,62 +554,53 @@ def _tokens_peaks(spec: Spec) -> list[int]:
     return [max(spec.tokens, peak - (2 - d)) for d in PATTERN]
 
 
-def _write_timeseries(path: Path, spec: Spec, achieved: float, completed: int) -> None:
+def _timeseries(spec: Spec, achieved: float, completed: int) -> TimeSeries:
     p99 = spec.latency.per_second()
     p50 = [spec.latency.p50 + d * spec.latency.amplitude / 10 for d in PATTERN]
     lag = spec.lag.per_second() if spec.lag else None
     loop = spec.loop_lag.per_second()
     probe = spec.probe.per_second() if spec.probe else None
     tokens_peaks = _tokens_peaks(spec)
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, names.TIMESERIES_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for t in range(DURATION_S):
-            backlog = round(spec.backlog_growth * (t + 1))
-            writer.writerow(
-                {
-                    "t_s": t,
-                    "offered_rps": "" if spec.users else f"{spec.rate:.10g}",
-                    "achieved_rps": f"{achieved + PATTERN[t] * 0.5:.10g}",
-                    "failures": 0,
-                    "dropped": 0,
-                    "p50_us": f"{p50[t]:.10g}",
-                    "p99_us": f"{p99[t]:.10g}",
-                    "p99_corrected_us": (
-                        "" if spec.users else f"{p99[t] * spec.corrected_factor:.10g}"
-                    ),
-                    "tasks_completed": round(completed / DURATION_S) if lag else "",
-                    "completion_lag_p50_us": f"{lag[t] * 0.98:.10g}" if lag else "",
-                    "completion_lag_p99_us": f"{lag[t]:.10g}" if lag else "",
-                    "backlog": backlog,
-                    "executor_queue_depth": backlog if spec.workers else 0,
-                    "threadpool_tokens_in_use": spec.tokens,
-                    "threadpool_tokens_in_use_max": tokens_peaks[t],
-                    "event_loop_lag_p99_us": f"{loop[t]:.10g}",
-                    "probe_requests": f"{PROBE_RATE:.10g}" if probe else "",
-                    "probe_p99_us": f"{probe[t]:.10g}" if probe else "",
-                }
-            )
-        # The drain: the load has stopped (offered 0), nothing measured but the gauges.
-        gauges = (
-            "backlog",
-            "executor_queue_depth",
-            "threadpool_tokens_in_use",
-            "threadpool_tokens_in_use_max",
-        )
-        writer.writerow(
+    rows: list[dict[str, float | int | None]] = []
+    for t in range(DURATION_S):
+        backlog = round(spec.backlog_growth * (t + 1))
+        rows.append(
             {
-                **dict.fromkeys(names.TIMESERIES_COLUMNS, ""),
-                **dict.fromkeys(gauges, 0),
-                "t_s": DURATION_S,
-                "offered_rps": 0,
-                "achieved_rps": 0,
+                "t_s": t,
+                "offered_rps": None if spec.users else spec.rate,
+                "achieved_rps": achieved + PATTERN[t] * 0.5,
+                "failures": 0,
+                "dropped": 0,
+                "p50_us": p50[t],
+                "p99_us": p99[t],
+                "p99_corrected_us": None if spec.users else p99[t] * spec.corrected_factor,
+                "send_lag_p99_us": None if spec.users else SEND_LAG.p99,
+                "tasks_completed": round(completed / DURATION_S) if lag else None,
+                "completion_lag_p50_us": lag[t] * 0.98 if lag else None,
+                "completion_lag_p99_us": lag[t] if lag else None,
+                "backlog": backlog,
+                "executor_queue_depth": backlog if spec.workers else 0,
+                "threadpool_tokens_in_use": spec.tokens,
+                "threadpool_tokens_in_use_max": tokens_peaks[t],
+                "event_loop_lag_p99_us": loop[t],
+                "probe_requests": PROBE_RATE if probe else None,
+                "probe_p99_us": probe[t] if probe else None,
+                "server_foreign_percent": 1.0,
+                "loadgen_foreign_percent": 2.0,
+                "steal_percent": 0.0,
             }
         )
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    # The drain: the load has stopped (offered 0), nothing measured but the gauges.
+    gauges = (
+        "backlog",
+        "executor_queue_depth",
+        "threadpool_tokens_in_use",
+        "threadpool_tokens_in_use_max",
+    )
+    rows.append(
+        {**dict.fromkeys(gauges, 0), "t_s": DURATION_S, "offered_rps": 0, "achieved_rps": 0}
+    )
+    return TimeSeries.from_rows(rows)
 
 
 def write_run(root: Path, run_id: str, cells: list[Spec]) -> Path:
@@ -596,10 +608,10 @@ def write_run(root: Path, run_id: str, cells: list[Spec]) -> Path:
     manifest_cells = []
     for index, spec in enumerate(cells):
         cell_id = spec.cell_id(index)
-        _write_cell(run_dir / "cells" / cell_id, spec, cell_id, index)
-        manifest_cells.append({"cell_id": cell_id, "status": spec.status, "reason": spec.reason})
+        cell = _write_cell(run_dir / names.CELLS_DIR / cell_id, spec, cell_id, index)
+        manifest_cells.append(codec.to_json(ManifestCell(cell_id, cell.status, cell.reason)))
     manifest = {
-        "schema_version": 1,
+        "schema_version": names.SCHEMA_VERSION,
         "run_id": run_id,
         "status": "partial",
         "started_at": "2025-01-01T00:00:00Z",
@@ -631,7 +643,7 @@ def write_run(root: Path, run_id: str, cells: list[Spec]) -> Path:
         "cells": manifest_cells,
         "skipped": [],
     }
-    (run_dir / "manifest.json").write_text(_dumps(manifest))
+    writer.write_json(run_dir / names.MANIFEST, manifest)
     return run_dir
 
 

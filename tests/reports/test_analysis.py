@@ -24,8 +24,22 @@ def _cell(run: Run, cell_id: str) -> Cell:
     [
         ("000-none-none-wna-r100", ()),
         ("009-failing-sleep200ms-wna-r100", ()),  # `errors` does not invalidate a cell
-        ("016-inline-sleep200ms-wna-r250", ("saturated", "achieved 91% of scheduled")),
-        ("019-none-none-wna-r3000", ("saturated",)),
+        (
+            "016-inline-sleep200ms-wna-r250",
+            (
+                "saturated (227.5 req/s answered of 250 scheduled (91%, under 95%); the "
+                "schedule fell behind: 2275 requests sent of 2500 offered (91%), more than 1% "
+                "(26) explains)",
+            ),
+        ),
+        (
+            "019-none-none-wna-r3000",
+            (
+                "saturated (load generator CPU 97% of its 1 core(s), above 90%; the schedule "
+                "fell behind: 28800 requests sent of 30000 offered (96%), more than 1% (301) "
+                "explains)",
+            ),
+        ),
         (
             "037-queue-cpu5ms-w4-r50",
             ("invalid: accounting does not balance: 3 tasks unaccounted for",),
@@ -95,7 +109,7 @@ def test_probe_is_kept_apart_from_the_load(golden_run: Run) -> None:
     assert cell.client is not None
     assert cell.client.probe is not None
     assert probe is not None
-    assert probe.p99 == cell.client.probe.p99
+    assert probe.p99 == cell.client.probe.latency.p99
     assert analysis.request_counts([cell]) is not None
 
 
@@ -107,7 +121,7 @@ def test_the_probe_is_told_apart_by_the_name_the_results_give(tmp_path: Path) ->
     assert cell.client.probe is not None
     probe = analysis.latency_summary([cell], probe=True)
     assert probe is not None
-    assert probe.p99 == cell.client.probe.p99
+    assert probe.p99 == cell.client.probe.latency.p99
     # 250 req/s for 10 s: 2500 requests of the load, the probe's 100 left out.
     load = analysis.request_counts([cell])
     assert load is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bgbench.results.model import Run
+from bgbench.results.names import SCHEMA_VERSION
 from bgbench.results.reader import load_run
 from reports.commands import add_compare_arguments, run_compare, threshold
 from reports.compare import compare_runs
@@ -77,7 +78,7 @@ def test_different_schema_versions_are_refused(
     newer = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "newer"))
     manifest = newer / "manifest.json"
     data = json.loads(manifest.read_text())
-    data["schema_version"] = 2
+    data["schema_version"] = SCHEMA_VERSION + 1
     manifest.write_text(json.dumps(data))
     assert _compare(str(GOLDEN_RUN), str(newer)) == 2
     error = capsys.readouterr().err
@@ -112,3 +113,41 @@ def test_achieved_rate_leaves_out_the_drain(golden_run: Run) -> None:
     )
     # 10 loaded seconds at 100 + 0.5 × PATTERN (mean 100); the drain second's 0 left out.
     assert none.before == pytest.approx(100)
+
+
+def _flag_every_cell(run_dir: Path, flag: str, reason: str) -> None:
+    """Every ok cell of the copy as if the sweep had flagged it (as bgbench.trust would)."""
+    for path in (run_dir / "cells").glob("*/cell.json"):
+        data = json.loads(path.read_text())
+        if data["status"] == "ok" and flag not in data["flags"]:
+            data["flags"].append(flag)
+            data["flag_reasons"][flag] = reason
+            path.write_text(json.dumps(data))
+
+
+def test_a_run_under_interference_is_not_trustworthy_instead_of_regressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The slower copy, as if it had run while someone else's process had the server's core:
+    # its +50% is not called a regression, and the exit code says the comparison is open.
+    busy = Path(shutil.copytree(SLOWER_RUN, tmp_path / "busy"))
+    _flag_every_cell(busy, "interference", "server cores: 80% of a core used by other processes")
+    assert _compare(str(GOLDEN_RUN), str(busy)) == 3
+    out = capsys.readouterr().out
+    assert "REGRESSION" not in out
+    assert "significant regressions" not in out
+    assert "not trustworthy: flagged in one run for how it was measured" in out
+    assert (
+        "  background, sleep 200 ms at 100 req/s, with a probe: trusted in A, but in B "
+        "interference (server cores: 80% of a core used by other processes)" in out
+    )
+
+
+def test_flagged_in_a_is_not_trustworthy_either(tmp_path: Path, golden_run: Run) -> None:
+    late = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "late"))
+    _flag_every_cell(late, "generator_late", "sends ran late")
+    comparison = compare_runs(load_run(late), golden_run, 0.10)
+    assert not comparison.regressed
+    assert comparison.inconclusive
+    assert comparison.changes == ()
+    assert all(", but in A generator_late (sends ran late)" in u for u in comparison.untrustworthy)

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from bgbench.results.errors import ReportInputError
 from bgbench.results.model import Run
-from bgbench.results.reader import DEFAULT_PROBE_REQUEST, load_run, read_schema_version
-from tests.reports.conftest import GOLDEN, GOLDEN_RUN, PROBE_CELL, rename_probe
+from bgbench.results.names import SCHEMA_VERSION
+from bgbench.results.reader import load_run, read_schema_version
+from tests.reports.conftest import GOLDEN, GOLDEN_RUN, PROBE_CELL
 
 
 @pytest.fixture
@@ -86,14 +85,26 @@ def test_foreign_manifest(run_copy: Path) -> None:
     assert "not a bgbench manifest" in _error(run_copy)
 
 
-def test_unknown_schema_version(run_copy: Path) -> None:
+def _set_version(run_copy: Path, version: int) -> None:
     manifest = run_copy / "manifest.json"
     data = json.loads(manifest.read_text())
-    data["schema_version"] = 2
+    data["schema_version"] = version
     manifest.write_text(json.dumps(data))
-    assert read_schema_version(run_copy) == 2
+
+
+def test_unknown_schema_version(run_copy: Path) -> None:
+    _set_version(run_copy, SCHEMA_VERSION + 1)
+    assert read_schema_version(run_copy) == SCHEMA_VERSION + 1
     message = _error(run_copy)
-    assert "results schema version 2, but this bgbench reads version 1" in message
+    assert f"results schema version {SCHEMA_VERSION + 1}, but this bgbench reads version " in message
+    assert "re-run the sweep" in message
+
+
+def test_version_1_results_are_refused_as_unjudgeable(run_copy: Path) -> None:
+    _set_version(run_copy, 1)
+    message = _error(run_copy)
+    assert "results schema version 1" in message
+    assert "no send lag and no interference, so its cells cannot be judged" in message
 
 
 def test_partial_run_keeps_what_it_has(run_copy: Path) -> None:
@@ -116,7 +127,7 @@ def test_a_cell_that_does_not_match_the_format_is_missing(run_copy: Path) -> Non
     del data["client"]["latency_us"]
     path.write_text(json.dumps(data))
     (missing,) = load_run(run_copy).missing
-    assert missing.why == "cell files do not match the format: no `latency_us`"
+    assert missing.why == "cell files do not match the format: no `latency_us` in Cell.client"
 
 
 def test_a_cell_directory_the_manifest_does_not_list_yet_is_read(run_copy: Path) -> None:
@@ -138,31 +149,3 @@ def test_the_probe_is_named_by_the_results(golden_run: Run) -> None:
     names = {c.cell_id: c.histograms.probe for c in golden_run.cells if c.histograms}
     assert names[PROBE_CELL] == "probe/baseline-sync"
     assert names["025-executor-sleep200ms-w16-r50"] is None  # no probe: `"probe": null`
-
-
-def _edit_json(path: Path, change: Callable[[Any], object]) -> None:
-    data = json.loads(path.read_text())
-    change(data)
-    path.write_text(json.dumps(data))
-
-
-@pytest.mark.parametrize(
-    ("histograms_name_it", "cell_names_it", "expected"),
-    [
-        (True, True, "probe/sync-check"),
-        (False, True, "probe/sync-check"),
-        (False, False, DEFAULT_PROBE_REQUEST),  # older results: what it was always called
-    ],
-)
-def test_the_probe_name_falls_back_on_cell_json_then_the_old_name(
-    run_copy: Path, histograms_name_it: bool, cell_names_it: bool, expected: str
-) -> None:
-    cell_dir = run_copy / "cells" / PROBE_CELL
-    rename_probe(cell_dir, "probe/sync-check")
-    if not histograms_name_it:
-        _edit_json(cell_dir / "histograms.json", lambda data: data.pop("probe"))
-    if not cell_names_it:
-        _edit_json(cell_dir / "cell.json", lambda data: data["client"]["probe"].pop("name"))
-    (cell,) = (c for c in load_run(run_copy).cells if c.cell_id == PROBE_CELL)
-    assert cell.histograms is not None
-    assert cell.histograms.probe == expected

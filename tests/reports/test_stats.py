@@ -43,7 +43,7 @@ def test_quantile_of_counts_is_hdrs_definition() -> None:
     assert counts is not None
     summary = hdr.summarize(histogram)
     for name, percentile in hdr.PERCENTILES.items():
-        assert stats.quantile_of_counts(*counts, percentile) == summary[name]
+        assert hdr.quantile_of_counts(*counts, percentile) == summary[name]
 
 
 def test_quantile_difference_of_identical_histograms_is_not_significant() -> None:

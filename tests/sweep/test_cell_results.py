@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from bgbench import hdr
+from bgbench.results.model import HarnessShare, LoadGen
 from sweep.cell_results import CellOutcome, accounting, build, timeseries
 from sweep.definition import CellSpec
+from sweep.interference import Interference
 from sweep.sampler import Sample
 
 T0 = 1_800_000_000.0  # a whole second, so the arithmetic below stays readable
@@ -21,7 +23,9 @@ def encoded(*values_us: int) -> str:
     return hdr.encode(histogram)
 
 
-def client_json(requests: int, seconds: int = 10, offered: float | None = 50.0) -> dict[str, Any]:
+def client_json(
+    requests: int, seconds: int = 10, offered: float | None = 50.0, send_lag_us: int = 500
+) -> dict[str, Any]:
     per_second = requests // seconds
     return {
         "offered_rps": offered,
@@ -34,13 +38,15 @@ def client_json(requests: int, seconds: int = 10, offered: float | None = 50.0) 
                 "count": requests,
                 "failures": 0,
                 "uncorrected": encoded(*([1000] * requests)),
-                "corrected": encoded(*([1500] * requests)),
+                "corrected": encoded(*([1000 + send_lag_us] * requests)),
+                "send_lag": encoded(*([send_lag_us] * requests)),
             },
             "probe/baseline-sync": {
                 "count": 5,
                 "failures": 0,
                 "uncorrected": encoded(300, 300, 300, 300, 9000),
                 "corrected": None,
+                "send_lag": None,
             },
         },
         "per_second": [
@@ -51,13 +57,21 @@ def client_json(requests: int, seconds: int = 10, offered: float | None = 50.0) 
                 "dropped": 0,
                 "uncorrected": encoded(*([1000] * per_second)),
                 "corrected": None,
+                "send_lag": encoded(*([send_lag_us] * per_second)),
             }
             for s in range(seconds)
         ],
     }
 
 
-def window(second: float, completed: int, in_flight: int, lag_us: int = 50_000) -> Sample:
+def window(
+    second: float,
+    completed: int,
+    in_flight: int,
+    lag_us: int = 50_000,
+    server: dict[str, str] | None = None,
+    interference: Interference | None = None,
+) -> Sample:
     task = {
         "enqueued": completed + 1,
         "started": completed,
@@ -81,9 +95,11 @@ def window(second: float, completed: int, in_flight: int, lag_us: int = 50_000) 
                 "threadpool_tokens_in_use": 0,
             },
             "event_loop_lag_us": encoded(100, 200),
+            "server_latency_us": {"/baseline-sync": encoded(300), **(server or {})},
         },
         server_cpu=20.0,
         loadgen_cpu=30.0,
+        interference=interference,
     )
 
 
@@ -120,112 +136,179 @@ def outcome(client: dict[str, Any] | None, samples: list[Sample], **changes: Any
 def test_a_good_cell_is_ok_with_its_client_and_server_numbers() -> None:
     # A warm-up window (before T0), ten measured ones, one after the load (the drain).
     samples = [window(T0 - 1, 99, 3)] + [window(T0 + s, 50, 2) for s in range(11)]
-    cell, histograms, rows = build(outcome(client_json(500), samples))
-    assert cell["status"] == "ok"
-    assert cell["flags"] == []
-    client = cell["client"]
-    assert client["requests"] == 500
-    assert client["achieved_rps"] == 50.0
-    assert client["latency_us"]["p50"] == 1000
-    assert client["latency_corrected_us"]["p50"] == 1500
-    assert client["probe"]["requests"] == 5
-    assert client["probe"]["latency_us"]["max"] == pytest.approx(9000, rel=1e-3)
+    cell = build(outcome(client_json(500), samples))
+    assert cell.status == "ok"
+    assert cell.flags == ()
+    client = cell.client
+    assert client is not None
+    assert client.requests == 500
+    assert client.achieved_rps == 50.0
+    assert client.latency.p50 == 1000
+    assert client.latency_corrected is not None
+    assert client.latency_corrected.p50 == 1500
+    assert client.send_lag is not None
+    assert client.send_lag.p99 == 500
+    assert client.probe is not None
+    assert client.probe.requests == 5
+    assert client.probe.latency.max == pytest.approx(9000, rel=1e-3)
     # The warm-up window is left out: 11 windows of 50 completions.
-    assert cell["server"]["tasks"]["executor/sleep"]["completed"] == 550
-    assert cell["server"]["gauges_max"]["in_flight"] == 2
-    assert cell["server"]["cpu_percent"] == 20.0
-    assert cell["loadgen"] == {
-        "cpu_percent": 30.0,
-        "cpu_percent_max": 30.0,
-        "processes": 1,
-        "cores": 1,
-        "saturated": False,
-        "saturation_reasons": [],
-    }
-    assert cell["accounting"]["lost"] == 0
-    assert set(histograms["client"]) == {"/executor", "probe/baseline-sync"}
-    assert (
-        hdr.decode(histograms["server"]["executor/sleep"]["completion_lag_us"]).get_total_count()
-        == 550
-    )
-    assert [row["t_s"] for row in rows] == list(range(11))
-    assert rows[0]["achieved_rps"] == 50
-    assert rows[0]["backlog"] == 2
-    assert rows[10]["offered_rps"] == 0  # the drain second, after the load
+    assert cell.server is not None
+    assert cell.server.tasks["executor/sleep"].completed == 550
+    assert cell.server.gauges_max["in_flight"] == 2
+    assert cell.server.cpu_percent == 20.0
+    assert cell.loadgen == LoadGen(cpu_percent=30.0, cpu_percent_max=30.0, processes=1, cores=1)
+    assert cell.accounting is not None
+    assert cell.accounting.lost == 0
+    assert cell.histograms is not None
+    assert set(cell.histograms.client) == {"/executor", "probe/baseline-sync"}
+    lag = cell.histograms.server["executor/sleep"]["completion_lag_us"]
+    assert hdr.decode(lag).get_total_count() == 550
+    series = cell.timeseries
+    assert series is not None
+    assert list(series.columns["t_s"]) == list(range(11))
+    assert series.columns["achieved_rps"][0] == 50
+    assert series.columns["send_lag_p99_us"][0] == 500
+    assert series.columns["backlog"][0] == 2
+    assert series.columns["offered_rps"][10] == 0  # the drain second, after the load
+
+
+def test_the_server_clock_and_the_harness_share_come_from_the_apps_own_timer() -> None:
+    samples = [window(T0 + s, 50, 0, server={"/executor": encoded(*[600] * 50)}) for s in range(10)]
+    cell = build(outcome(client_json(500), samples))
+    assert cell.server is not None
+    assert cell.server.latency is not None
+    # The probe's route is not the load's: its 300 µs requests stay out of the server clock.
+    assert (cell.server.latency.count, cell.server.latency.p50) == (500, 600)
+    assert cell.harness == HarnessShare(p50_us=1000 - 600, p99_us=1000 - 600)
+    assert cell.timeseries is not None
+    assert cell.timeseries.columns["server_p50_us"][0] == 600
 
 
 def test_a_busy_load_generator_or_a_shortfall_flags_the_cell_saturated() -> None:
     busy = [window(T0 + s, 50, 0) for s in range(10)]
     for sample in busy:
         sample.loadgen_cpu = 97.0
-    cell, _, _ = build(outcome(client_json(500), busy))
-    assert cell["status"] == "ok"
-    assert cell["loadgen"]["saturated"] is True
-    assert cell["loadgen"]["saturation_reasons"] == ["cpu>90%"]
-    assert "saturated" in cell["flags"]
+    cell = build(outcome(client_json(500), busy))
+    assert cell.status == "ok"
+    assert cell.flags == ("saturated",)
+    assert cell.flag_reasons["saturated"] == "load generator CPU 97% of its 1 core(s), above 90%"
 
     # 400 answered in 10 s, 100 more still out at the end: 40 of the 50/s scheduled.
     behind = client_json(400)
     behind["unfinished"] = 100
-    short, _, _ = build(outcome(behind, [window(T0 + s, 40, 0) for s in range(10)]))
-    assert short["client"]["scheduled_rps"] == 50.0
-    assert short["loadgen"]["saturation_reasons"] == ["achieved<95%scheduled"]
+    short = build(outcome(behind, [window(T0 + s, 40, 0) for s in range(10)]))
+    assert short.client is not None
+    assert short.client.scheduled_rps == 50.0
+    assert short.flags == ("saturated", "unfinished")
+    assert short.flag_reasons["saturated"] == "40 req/s answered of 50 scheduled (80%, under 95%)"
+
+
+def test_a_schedule_that_fell_behind_the_offered_rate_cannot_hide() -> None:
+    # The schedule itself sent 74% of the offered rate, every one answered on time: judged
+    # against what it sent, nothing is short; against what was offered, it is.
+    lagging = client_json(370)
+    lagging["offered_rps"] = 50.0
+    cell = build(outcome(lagging, [window(T0 + s, 37, 0) for s in range(10)]))
+    assert cell.client is not None
+    assert cell.client.achieved_rps == cell.client.scheduled_rps == 37.0
+    assert cell.flags == ("saturated",)
+    assert cell.flag_reasons["saturated"] == (
+        "the schedule fell behind: 370 requests sent of 500 offered (74%), more than 1% (6) "
+        "explains"
+    )
 
 
 def test_poisson_arrivals_below_the_offered_rate_are_not_a_shortfall() -> None:
-    # 46/s offered 50/s, every one answered: the schedule drew fewer arrivals, nothing fell behind.
-    cell, _, _ = build(outcome(client_json(460), [window(T0 + s, 46, 0) for s in range(10)]))
-    assert (cell["client"]["achieved_rps"], cell["client"]["scheduled_rps"]) == (46.0, 46.0)
-    assert cell["loadgen"]["saturated"] is False
+    # 46/s offered 50/s: 460 of 500 is within Poisson's 3σ (67) of what the rate asks for.
+    spec = CellSpec(strategy="executor", rate=50.0, workers=1, arrival="poisson")
+    samples = [window(T0 + s, 46, 0) for s in range(10)]
+    cell = build(outcome(client_json(460), samples, spec=spec))
+    assert cell.client is not None
+    assert (cell.client.achieved_rps, cell.client.scheduled_rps) == (46.0, 46.0)
+    assert cell.flags == ()
+    # The same shortfall with constant arrivals is the generator falling behind.
+    assert build(outcome(client_json(460), samples)).flags == ("saturated",)
+
+
+def test_late_sends_flag_the_cell_generator_late() -> None:
+    late = client_json(500, send_lag_us=40_000)
+    cell = build(outcome(late, [window(T0 + s, 50, 0) for s in range(10)]))
+    assert cell.flags == ("generator_late",)
+    assert cell.flag_reasons["generator_late"].startswith(
+        "sends ran late: send-lag p99 40 ms (max 40 ms) above 1 ms = max(1 ms, 10% of the p50 1 ms)"
+    )
+
+
+def test_other_processes_on_the_cells_cores_flag_interference() -> None:
+    quiet = Interference(2.0, 3.0, 0.0, 0.0)
+    busy = Interference(65.0, 3.0, 0.0, 0.0)
+    samples = [window(T0 + s, 50, 0, interference=quiet) for s in range(10)]
+    assert build(outcome(client_json(500), samples)).flags == ()
+    for sample in samples[5:]:
+        sample.interference = busy
+    cell = build(outcome(client_json(500), samples))
+    assert cell.flags == ("interference",)
+    assert cell.interference is not None
+    assert cell.interference.server_foreign_percent == 33.5
+    assert cell.flag_reasons["interference"] == (
+        "server cores: 34% of a core used by other processes (worst second 65%)"
+    )
+    stolen = [window(T0 + s, 50, 0, interference=Interference(0, 0, 5.0, 0)) for s in range(10)]
+    stolen_cell = build(outcome(client_json(500), stolen))
+    assert stolen_cell.flag_reasons["interference"] == "5.0% of the server core stolen"
 
 
 def test_load_processes_are_judged_by_the_cores_they_share() -> None:
     samples = [window(T0 + s, 50, 0) for s in range(10)]
     for sample in samples:
         sample.loadgen_cpu = 150.0  # two Locust processes, 75 % of a core each
-    on_two, _, _ = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=2))
-    assert (on_two["loadgen"]["cpu_percent"], on_two["loadgen"]["cores"]) == (75.0, 2)
-    assert on_two["loadgen"]["saturated"] is False
+    on_two = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=2))
+    assert on_two.loadgen is not None
+    assert (on_two.loadgen.cpu_percent, on_two.loadgen.cores) == (75.0, 2)
+    assert on_two.flags == ()
     for sample in samples:
         sample.loadgen_cpu = 95.0  # two processes squeezed onto one core
-    on_one, _, _ = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=1))
-    assert (on_one["loadgen"]["cpu_percent"], on_one["loadgen"]["cores"]) == (95.0, 1)
-    assert on_one["loadgen"]["saturation_reasons"] == ["cpu>90%"]
+    on_one = build(outcome(client_json(500), samples, load_processes=2, loadgen_cores=1))
+    assert on_one.loadgen is not None
+    assert (on_one.loadgen.cpu_percent, on_one.loadgen.cores) == (95.0, 1)
+    assert on_one.flags == ("saturated",)
 
 
 def test_unbalanced_accounting_makes_the_cell_invalid() -> None:
     final = {"totals": {**TOTALS, "completed": 495}, "shutdown": {"drained": True}}
-    cell, _, _ = build(outcome(client_json(500), [], final=final))
-    assert cell["status"] == "invalid"
-    assert cell["reason"] == "accounting does not balance: 3 tasks unaccounted for"
+    cell = build(outcome(client_json(500), [], final=final))
+    assert cell.status == "invalid"
+    assert cell.reason == "accounting does not balance: 3 tasks unaccounted for"
 
 
 def test_a_failure_wins_over_everything_and_keeps_what_was_measured() -> None:
-    cell, _, _ = build(outcome(client_json(500), [], failure="the target app died"))
-    assert cell["status"] == "failed"
-    assert cell["reason"] == "the target app died"
-    assert cell["client"]["requests"] == 500
+    cell = build(outcome(client_json(500), [], failure="the target app died"))
+    assert cell.status == "failed"
+    assert cell.reason == "the target app died"
+    assert cell.client is not None
+    assert cell.client.requests == 500
 
 
 def test_without_client_results_the_cell_failed() -> None:
-    cell, _, rows = build(outcome(None, []))
-    assert (cell["status"], cell["reason"]) == ("failed", "the load generator left no results")
-    assert rows == []
+    cell = build(outcome(None, []))
+    assert (cell.status, cell.reason) == ("failed", "the load generator left no results")
+    assert cell.timeseries is not None
+    assert len(cell.timeseries) == 0
 
 
 def test_accounting_falls_back_to_the_windows_when_the_app_died() -> None:
     samples = [window(T0 + s, 50, 1) for s in range(3)]  # each window: 51 enqueued, 50 done
     result = accounting(None, None, samples)
-    assert result["source"] == "windows"
-    assert result["enqueued"] == 153
-    assert result["lost"] == 3
-    assert result["balanced"] is False
+    assert result.source == "windows"
+    assert result.enqueued == 153
+    assert result.lost == 3
+    assert result.balanced is False
 
 
 def test_partial_seconds_at_either_end_of_the_load_are_left_out() -> None:
     client = client_json(500)
     client["measure_from"] = T0 + 0.4
     client["stopped_at"] = T0 + 10.4
-    rows = timeseries(client, [], 50.0)
+    series = timeseries(client, [], 50.0)
     # Seconds T0+1 .. T0+9 are whole; T0 started before the measurement, T0+10 was cut short.
-    assert [row["t_s"] for row in rows] == list(range(9))
+    assert list(series.columns["t_s"]) == list(range(9))

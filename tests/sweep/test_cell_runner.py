@@ -31,8 +31,8 @@ def test_a_bug_in_the_harness_fails_the_cell_and_stops_the_target(
 
     cell = CellRun(spec, 0, cell_dir, NO_PINNING, "redis://127.0.0.1:1/0").run()
 
-    assert cell["status"] == "failed"
-    assert cell["reason"] == "the sweep failed: RuntimeError: a bug (see harness.log)"
+    assert cell.status == "failed"
+    assert cell.reason == "the sweep failed: RuntimeError: a bug (see harness.log)"
     assert "RuntimeError: a bug" in (cell_dir / cell_runner.HARNESS_LOG).read_text()
     assert json.loads((cell_dir / names.CELL).read_text())["status"] == "failed"
     server_log = (cell_dir / names.SERVER_LOG).read_text()

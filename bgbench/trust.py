@@ -1,0 +1,194 @@
+"""When a cell's numbers may be used: its status, its flags and each flag's reason, judged
+once — by the sweep, when it writes the cell — and read by the reports and `compare`.
+
+A harness whose numbers are wrong and unflagged is worse than none, so where a rule cannot
+tell, it flags. The rules and their thresholds (docs/results-format.md says why each):
+
+- `saturated`: the load generator's CPU above 90% of its cores; or fewer answers than 95% of
+  what its schedule asked for; or the schedule itself fell behind the *offered* rate by more
+  than the arrivals' own spread explains (Poisson: 3 standard deviations of λT; constant: 1%).
+- `generator_late`: send lag (actual − intended send) p99 above max(1 ms, 10% of the
+  uncorrected p50): the corrected latency is then the generator's lateness, not the server's.
+- `interference`: other processes used more than 10% of a core, on average, on the server's
+  or the load generator's cores, or the hypervisor stole more than 1% of the server's core.
+- `dropped`: the in-flight cap kept requests from being sent; `incomplete`: a Locust worker's
+  last report never arrived. Both leave the numbers short of what was offered.
+- `errors`, `unfinished`, `drain_timeout` are results, not faults of the measurement: flagged
+  so a reader sees them, but the cell stays usable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen
+
+SATURATION_CPU_PERCENT = 90.0
+SCHEDULE_SHARE = 0.95  # answers against what the schedule asked for
+POISSON_SIGMAS = 3.0
+CONSTANT_SHORTFALL = 0.01
+SEND_LAG_FLOOR_US = 1000.0
+SEND_LAG_SHARE_OF_P50 = 0.10
+FOREIGN_CPU_PERCENT = 10.0
+STEAL_PERCENT = 1.0
+
+# Flags that mean the measurement, not the system under test, set the numbers: a cell with
+# one is never used by a finding, and `compare` will not call a regression from it.
+UNTRUSTED = ("saturated", "generator_late", "interference", "dropped", "incomplete")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: str  # ok | failed | invalid
+    reason: str | None
+    flags: tuple[str, ...]
+    flag_reasons: dict[str, str]
+
+
+def _ms(us: float) -> str:
+    return f"{us / 1000:.3g} ms"
+
+
+def offered_shortfall(client: ClientMetrics, arrival: str) -> str | None:
+    """Why the schedule fell behind the offered rate, or None if it kept up within the
+    spread its arrivals have by themselves."""
+    expected = client.expected_requests
+    if not expected:
+        return None
+    if arrival == "poisson":
+        allowed, spread = POISSON_SIGMAS * math.sqrt(expected), "Poisson's 3σ"
+    else:
+        allowed, spread = CONSTANT_SHORTFALL * expected + 1, "1%"
+    if client.sent >= expected - allowed:
+        return None
+    return (
+        f"the schedule fell behind: {client.sent} requests sent of {expected:.0f} offered "
+        f"({client.sent / expected:.0%}), more than {spread} ({allowed:.0f}) explains"
+    )
+
+
+def saturation(client: ClientMetrics, loadgen: LoadGen | None, arrival: str) -> list[str]:
+    reasons = []
+    cpu = loadgen.cpu_percent if loadgen is not None else None
+    if loadgen is not None and cpu is not None and cpu > SATURATION_CPU_PERCENT:
+        reasons.append(
+            f"load generator CPU {cpu:.0f}% of its {loadgen.cores} core(s), above "
+            f"{SATURATION_CPU_PERCENT:g}%"
+        )
+    scheduled = client.scheduled_rps
+    if scheduled and client.achieved_rps < SCHEDULE_SHARE * scheduled:
+        reasons.append(
+            f"{client.achieved_rps:g} req/s answered of {scheduled:g} scheduled "
+            f"({client.achieved_rps / scheduled:.0%}, under {SCHEDULE_SHARE:.0%})"
+        )
+    behind = offered_shortfall(client, arrival)
+    if behind:
+        reasons.append(behind)
+    return reasons
+
+
+def lateness(client: ClientMetrics) -> str | None:
+    lag = client.send_lag
+    if lag is None or lag.count == 0:
+        return None
+    bound = max(SEND_LAG_FLOOR_US, SEND_LAG_SHARE_OF_P50 * client.latency.p50)
+    if lag.p99 <= bound:
+        return None
+    return (
+        f"sends ran late: send-lag p99 {_ms(lag.p99)} (max {_ms(lag.max)}) above {_ms(bound)} "
+        f"= max(1 ms, 10% of the p50 {_ms(client.latency.p50)}); the corrected latency is "
+        f"the load generator's lateness"
+    )
+
+
+def disturbance(interference: Interference | None) -> str | None:
+    if interference is None:
+        return None
+    found = [
+        f"{where} {value:.0f}% of a core used by other processes (worst second {worst:.0f}%)"
+        for where, value, worst in (
+            (
+                "server cores:",
+                interference.server_foreign_percent,
+                interference.server_foreign_percent_max,
+            ),
+            (
+                "load generator cores:",
+                interference.loadgen_foreign_percent,
+                interference.loadgen_foreign_percent_max,
+            ),
+        )
+        if value > FOREIGN_CPU_PERCENT
+    ]
+    if interference.server_steal_percent > STEAL_PERCENT:
+        found.append(f"{interference.server_steal_percent:.1f}% of the server core stolen")
+    return "; ".join(found) or None
+
+
+def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:
+    if failure is not None:
+        return "failed", failure
+    if cell.client is None:
+        return "failed", "the load generator left no results"
+    if cell.client.requests == 0:
+        return "invalid", "no request completed in the measured phase"
+    if cell.accounting is not None and not cell.accounting.balanced:
+        lost = cell.accounting.lost
+        return "invalid", f"accounting does not balance: {lost} tasks unaccounted for"
+    return "ok", None
+
+
+def judge(cell: Cell, failure: str | None) -> Verdict:
+    """ok, failed (something broke) or invalid (the numbers cannot be trusted), and flags."""
+    reasons: dict[str, str] = {}
+    client = cell.client
+    if client is not None:
+        saturated = saturation(client, cell.loadgen, cell.params.arrival)
+        if saturated:
+            reasons["saturated"] = "; ".join(saturated)
+        late = lateness(client)
+        if late:
+            reasons["generator_late"] = late
+        if client.failures:
+            reasons["errors"] = f"{client.failures} of {client.requests} requests failed"
+        if client.dropped:
+            reasons["dropped"] = (
+                f"{client.dropped} requests not sent: the in-flight cap was reached"
+            )
+        if client.unfinished:
+            reasons["unfinished"] = (
+                f"{client.unfinished} requests unanswered when the load stopped: the "
+                f"percentiles are a lower bound"
+            )
+        if client.incomplete_workers:
+            reasons["incomplete"] = (
+                f"{client.incomplete_workers} Locust worker(s) never sent their last report"
+            )
+    disturbed = disturbance(cell.interference)
+    if disturbed:
+        reasons["interference"] = disturbed
+    shutdown = (cell.server.shutdown if cell.server else None) or {}
+    if not shutdown.get("drained", True):
+        reasons["drain_timeout"] = "the app's drain timed out at shutdown"
+    status, reason = _verdict(cell, failure)
+    return Verdict(status, reason, tuple(reasons), reasons)
+
+
+def problems(cell: Cell) -> tuple[str, ...]:
+    """Why no conclusion may be drawn from this cell, each with its reason; empty when it
+    can be trusted. Read from what the sweep recorded, never judged again."""
+    if cell.status != "ok":
+        return (f"{cell.status}: {cell.reason or 'no reason given'}",)
+    return tuple(
+        f"{flag} ({cell.flag_reasons[flag]})" if flag in cell.flag_reasons else flag
+        for flag in cell.flags
+        if flag in UNTRUSTED
+    )
+
+
+def measurement_only(cell: Cell) -> bool:
+    """Untrusted only for how it was measured (a busy machine, a late or saturated load
+    generator), not because the system under test broke: a comparison is then inconclusive,
+    not a regression."""
+    return cell.status == "ok" and bool(problems(cell))

@@ -1,0 +1,69 @@
+"""The trust rules on their own: each flag's threshold, at the edge where it starts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from bgbench import trust
+from bgbench.results.model import ClientMetrics, Summary
+
+
+def _summary(p50: float, p99: float) -> Summary:
+    return Summary(count=1000, p50=p50, p90=p99, p99=p99, p99_9=p99, max=p99, mean=p50)
+
+
+CLIENT = ClientMetrics(
+    requests=10_000,
+    failures=0,
+    dropped=0,
+    unfinished=0,
+    incomplete_workers=0,
+    offered_rps=1000.0,
+    scheduled_rps=1000.0,
+    achieved_rps=1000.0,
+    duration_s=10.0,
+    latency=_summary(800, 2000),
+    latency_corrected=_summary(900, 2500),
+    send_lag=_summary(100, 400),
+    probe=None,
+    locust=None,
+)
+
+
+@pytest.mark.parametrize(
+    ("p50_us", "lag_p99_us", "late"),
+    [
+        (800, 1000, False),  # the 1 ms floor: at most 1 ms late is on time
+        (800, 1001, True),
+        (50_000, 5000, False),  # a slow route: 10% of its p50 is the bound
+        (50_000, 5001, True),
+    ],
+)
+def test_send_lag_bound_is_1_ms_or_a_tenth_of_the_median(
+    p50_us: float, lag_p99_us: float, late: bool
+) -> None:
+    client = replace(CLIENT, latency=_summary(p50_us, p50_us), send_lag=_summary(1, lag_p99_us))
+    assert (trust.lateness(client) is not None) == late
+
+
+def test_closed_model_has_no_send_lag_to_judge() -> None:
+    assert trust.lateness(replace(CLIENT, send_lag=None, offered_rps=None)) is None
+
+
+@pytest.mark.parametrize("arrival", ["constant", "poisson"])
+def test_the_offered_rate_allows_for_the_arrivals_own_spread(arrival: str) -> None:
+    expected = 10_000
+    allowed = 3 * math.sqrt(expected) if arrival == "poisson" else 0.01 * expected + 1
+    just_inside = replace(CLIENT, requests=math.ceil(expected - allowed))
+    just_outside = replace(CLIENT, requests=math.floor(expected - allowed) - 1)
+    assert trust.offered_shortfall(just_inside, arrival) is None
+    assert trust.offered_shortfall(just_outside, arrival) is not None
+
+
+def test_unanswered_and_dropped_requests_were_still_sent_on_schedule() -> None:
+    # A slow server leaves requests unanswered; the schedule kept up all the same.
+    client = replace(CLIENT, requests=9000, unfinished=600, dropped=400)
+    assert trust.offered_shortfall(client, "constant") is None
