@@ -82,6 +82,13 @@ def _notices(run: Run, flagged: int) -> tuple[str, ...]:
             f"This run is {run.status}: some cells failed, were invalid or never ran; the "
             f"report covers what it has."
         )
+    before = run.manifest.get("machine_before") or {}
+    if before.get("quiet") is False:
+        notices.append(
+            "The machine was not quiet when the run started ("
+            + "; ".join(before.get("reasons") or ["no reason recorded"])
+            + "): cells where other work competed with it are flagged `interference`."
+        )
     notices.extend(f"Cell {m.cell_id} is missing: {m.why}." for m in run.missing)
     notices.extend(
         f"Left out of the sweep before it started: {part.get('strategy', '?')} "
@@ -90,7 +97,8 @@ def _notices(run: Run, flagged: int) -> tuple[str, ...]:
     )
     if flagged:
         notices.append(
-            f"Flagged cells: {flagged} (failed, invalid or saturated; see the table at the end). "
+            f"Flagged cells: {flagged} (failed, invalid, a saturated or late load generator, or "
+            f"a busy machine; see the table at the end). "
             f"Figures draw them in grey or with an X, and no finding uses them."
         )
     return tuple(notices)
@@ -114,6 +122,8 @@ def _cell_row(cell: Cell) -> tuple[str, ...]:
         _ms(client.latency, "p50") if client else "",
         _ms(client.latency) if client else "",
         _ms(client.latency_corrected) if client else "",
+        _ms(client.send_lag) if client else "",
+        duration(cell.harness.p50_us) if cell.harness else "",
         _ms(lag),
         _ms(client.probe.latency if client and client.probe else None),
     )
@@ -143,6 +153,8 @@ def build_document(run: Run, findings: Findings, figures: Sequence[RenderedFigur
             "p50",
             "p99",
             "p99 corrected",
+            "send lag p99",
+            "client − server p50",
             "lag p99",
             "probe p99",
         ),

@@ -1,6 +1,6 @@
 """`client.json`: what the load generator measured in one test run, and its summary table.
 
-    {"schema_version": 1, "scenario": "background.py", "host": "http://127.0.0.1:8000",
+    {"schema_version": 2, "scenario": "background.py", "host": "http://127.0.0.1:8000",
      "model": "open", "offered_rps": 50.0, "arrival": "constant", "probe_rps": null,
      "users": 1, "workers": 1, "max_in_flight": 100, "warmup_s": 2.0,
      "started_at": <epoch>, "measure_from": <epoch>, "stopped_at": <epoch>, "measured_s": 8.0,
@@ -15,8 +15,13 @@
      "incomplete": [<ids of workers whose last snapshot never arrived>]}
 
 A tally is {"count", "failures", "dropped", "unfinished", "statuses": {"200": n, "0": n},
-"uncorrected": <b64 HDR, µs>, "corrected": <b64 HDR, µs> | null}; "corrected" is null when
-the requests were not scheduled (closed model). See docs/loadtests.md for every field.
+"uncorrected": <b64 HDR, µs>, "corrected": <b64 HDR, µs> | null,
+"send_lag": <b64 HDR, µs> | null}; "corrected" and "send_lag" are null when the requests
+were not scheduled (closed model). "send_lag" holds actual - intended send of every scheduled
+request sent, answered or not (count + unfinished values; a dropped request was never sent).
+See docs/loadtests.md for every field.
+
+Version 2 added "send_lag" (version 1 had no record of the generator's own lateness).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from loadtests.support.aggregate import Aggregate
 from loadtests.support.options import Arrival, ScenarioOptions
 from loadtests.support.tally import TallyWire
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILENAME = "client.json"
 
 
@@ -140,6 +145,28 @@ def summary_table(doc: dict[str, Any]) -> str:
             for row in rows
         ),
     ]
+    lines.extend(_send_lag_lines(doc))
     if doc["incomplete"]:
         lines.append(f"incomplete: no last snapshot from {', '.join(doc['incomplete'])}")
     return "\n".join(lines)
+
+
+def _send_lag_lines(doc: dict[str, Any]) -> list[str]:
+    """A line per scheduled request name: how late the generator sent. Large, it is what the
+    corrected clock measures, more than the server."""
+    found = [
+        (f"{name} (probe)" if name == doc["probe"] else name, summarize(decode(encoded)))
+        for name, tally in doc["requests"].items()
+        if (encoded := tally.get("send_lag")) is not None
+    ]
+    if not found:
+        return []
+    width = max(len(label) for label, _ in found)
+    return [
+        "send lag in µs (actual - intended send, corrected = uncorrected + send lag):",
+        *(
+            f"  {label.ljust(width)}  p50 {stats['p50']}  p99 {stats['p99']}  "
+            f"max {stats['max']}  of {stats['count']} sent"
+            for label, stats in found
+        ),
+    ]

@@ -107,14 +107,13 @@ class Session:
             return
         mark = (context or {}).get(Mark.KEY)
         if not isinstance(mark, Mark):  # a request none of our users sent
-            mark = Mark(at=start_time or time.time(), lag_s=None)
-        uncorrected_us = response_time * 1000
+            mark = Mark(at=start_time or time.time(), lag_us=None)
         self.recorder.record(
             Outcome(
                 name=name,
                 at=mark.at,
-                uncorrected_us=uncorrected_us,
-                corrected_us=None if mark.lag_s is None else uncorrected_us + mark.lag_s * 1e6,
+                uncorrected_us=response_time * 1000,
+                lag_us=mark.lag_us,
                 failed=exception is not None,
                 status=getattr(response, "status_code", 0) or 0,
                 probe=mark.probe,

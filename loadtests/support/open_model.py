@@ -6,6 +6,8 @@ answered, so a stalled server is offered less load and its stall hides from the 
 t0 + i/rate (`--arrival constant`) or with exponential gaps (`poisson`), each request in a
 greenlet of its own. Each response is recorded twice: from the actual send (uncorrected)
 and from the intended send (corrected, which is what a user arriving at that time waits).
+The difference, the send lag, is recorded too, for every request sent: it is the generator's
+own lateness, large when one process cannot keep up with its schedule.
 
 At most `--max-in-flight` requests of a stream are in flight per user; a request due while
 the cap is reached is not sent and counts as dropped (k6's dropped iterations), never
@@ -31,9 +33,10 @@ from gevent.pool import Group, Pool
 from locust import FastHttpUser, task
 from locust.env import Environment
 
+from bgbench.contract import PROBE_REQUEST, PROBE_ROUTE
 from loadtests.support import checks, hooks
 from loadtests.support.arrivals import arrival_times
-from loadtests.support.recording import PROBE_NAME, Mark
+from loadtests.support.recording import Mark
 
 Context = dict[str, Any]
 
@@ -96,12 +99,12 @@ class OpenModelUser(FastHttpUser):
         streams = [Stream(self.request_name(), self.send, self.options.rate / self.share)]
         if self.carries_probe and self.options.probe_rate > 0:
             rps = self.options.probe_rate / self.share
-            streams.append(Stream(PROBE_NAME, self.send_probe, rps, probe=True))
+            streams.append(Stream(PROBE_REQUEST, self.send_probe, rps, probe=True))
         return streams
 
     def send_probe(self, context: Context) -> None:
         with self.client.get(
-            "/baseline-sync", name=PROBE_NAME, context=context, catch_response=True
+            PROBE_ROUTE, name=PROBE_REQUEST, context=context, catch_response=True
         ) as response:
             checks.settle(response, checks.hello(checks.Answer.of(response)))
 
@@ -143,14 +146,15 @@ class OpenModelUser(FastHttpUser):
 
     def _send(self, stream: Stream, intended: float | None, at: float) -> None:
         # Sent up to TIMER_SLACK_S early by design: an early send counts as on time.
-        lag_s = None if intended is None else max(time.perf_counter() - intended, 0.0)
+        lag_us = None if intended is None else max(time.perf_counter() - intended, 0.0) * 1e6
         try:
-            stream.send({Mark.KEY: Mark(at=at, lag_s=lag_s, probe=stream.probe)})
+            stream.send({Mark.KEY: Mark(at=at, lag_us=lag_us, probe=stream.probe)})
         except GreenletExit:
-            # Stopped mid-request: no answer will come, and no request event either.
+            # Stopped mid-request: no answer will come, and no request event either; it was
+            # sent, though, and its send lag counts like any other's.
             recorder = self.session.recorder
             assert recorder is not None
-            recorder.unfinish(stream.name, at, probe=stream.probe, scheduled=intended is not None)
+            recorder.unfinish(stream.name, at, probe=stream.probe, lag_us=lag_us)
             raise
 
     def on_stop(self) -> None:

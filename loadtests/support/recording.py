@@ -7,6 +7,10 @@ second (probe requests apart) and the warm-up counts. Draining empties the recor
 snapshot holds each response exactly once: shipping snapshots from workers to the master
 (every few seconds, and a last one when they stop) and adding them up loses nothing.
 
+Each scheduled request sent, answered or not, also leaves its send lag (how late the
+generator sent it): past what one process can send, that lateness is what corrected latency
+measures, and only this histogram says so.
+
 Requests meant to start before `measure_from` (the warm-up) are only counted, under `warmup`,
 so that the counts still add up to Locust's own.
 """
@@ -19,7 +23,6 @@ from typing import ClassVar, TypedDict
 
 from loadtests.support.tally import Tally, TallyWire
 
-PROBE_NAME = "probe/baseline-sync"
 WARMUP_KEYS = ("count", "failures", "dropped", "unfinished")
 
 
@@ -44,18 +47,20 @@ class Mark:
 
     KEY: ClassVar[str] = "bgbench"
     at: float  # epoch seconds: when it was meant to be sent, or was sent if not scheduled
-    lag_s: float | None  # how late it was sent; None: not scheduled (closed model)
+    lag_us: float | None  # how late it was sent (µs, >= 0); None: not scheduled (closed model)
     probe: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per answered request, and a frozen dataclass sets each field through
+# object.__setattr__, which made it 2.5x as slow to build (1.0 µs against 0.4 µs here).
+@dataclass(slots=True)
 class Outcome:
     """One answered request, as the request event reports it."""
 
     name: str
     at: float  # epoch seconds: intended send time, or actual send time if unscheduled
-    uncorrected_us: float
-    corrected_us: float | None
+    uncorrected_us: float  # from the actual send
+    lag_us: float | None  # send lag (actual - intended send); None: not scheduled
     failed: bool
     status: int
     probe: bool
@@ -80,7 +85,7 @@ class Recorder:
             return
         self._tally(outcome.name, outcome.at, outcome.probe).record(
             outcome.uncorrected_us,
-            outcome.corrected_us,
+            outcome.lag_us,
             failed=outcome.failed,
             status=outcome.status,
         )
@@ -91,11 +96,12 @@ class Recorder:
         else:
             self._tally(name, at, probe).drop()
 
-    def unfinish(self, name: str, at: float, *, probe: bool, scheduled: bool) -> None:
+    def unfinish(self, name: str, at: float, *, probe: bool, lag_us: float | None) -> None:
+        """A request sent but unanswered at the stop; `lag_us` as in `Outcome`."""
         if at < self.measure_from:
             self._warmup["unfinished"] += 1
         else:
-            self._tally(name, at, probe).unfinish(scheduled=scheduled)
+            self._tally(name, at, probe).unfinish(lag_us)
 
     def drain(self) -> Snapshot:
         tallies, self._tallies = self._tallies, defaultdict(Tally)

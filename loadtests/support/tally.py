@@ -1,4 +1,4 @@
-"""Counts and HDR latency histograms (µs) of a set of requests, and their lossless wire form.
+"""Counts and HDR histograms (µs) of a set of requests, and their lossless wire form.
 
 One `Tally` holds what a recorder saw for one request name in one second, or what the master
 summed over workers; they all add up the same way, which is what makes merging lossless.
@@ -25,6 +25,7 @@ class TallyWire(TypedDict):
     statuses: dict[str, int]
     uncorrected: str
     corrected: str | None
+    send_lag: str | None
 
 
 @dataclass(slots=True)
@@ -35,31 +36,46 @@ class Tally:
     unfinished: int = 0  # sent, still unanswered when the test stopped
     statuses: Counter[str] = field(default_factory=Counter)  # HTTP status, "0" = no answer
     uncorrected: HdrHistogram = field(default_factory=new_histogram)  # from the actual send
-    corrected: HdrHistogram | None = None  # from the intended send; None: never scheduled
+    # Only scheduled (open-model) requests have these two, so both are None until one comes
+    # (a drop too: a tally of scheduled requests has them, if empty) and are created together.
+    corrected: HdrHistogram | None = None  # from the intended send
+    # Actual send - intended send of every scheduled request sent, answered (count) or not
+    # (unfinished): the generator's own lateness, which corrected latency includes.
+    send_lag: HdrHistogram | None = None
 
     def record(
-        self, uncorrected_us: float, corrected_us: float | None, *, failed: bool, status: int
+        self, uncorrected_us: float, lag_us: float | None, *, failed: bool, status: int
     ) -> None:
+        """One answered request; `lag_us` its send lag, None if it was not scheduled."""
         self.count += 1
         self.failures += failed
         self.statuses[str(status)] += 1
         record_us(self.uncorrected, uncorrected_us)
-        if corrected_us is not None:
-            record_us(self._scheduled(), corrected_us)
+        if lag_us is not None:
+            # Read the attributes rather than call _scheduled(): no tuple per request.
+            corrected, send_lag = self.corrected, self.send_lag
+            if corrected is None or send_lag is None:
+                corrected, send_lag = self._scheduled()
+            record_us(corrected, uncorrected_us + lag_us)
+            record_us(send_lag, lag_us)
 
     def drop(self) -> None:
         self.dropped += 1
-        self._scheduled()
+        self._scheduled()  # never sent: no send lag, but a scheduled request all the same
 
-    def unfinish(self, *, scheduled: bool) -> None:
+    def unfinish(self, lag_us: float | None) -> None:
+        """A request sent but unanswered at the stop; `lag_us` as in `record`. It has no
+        latency, but it was sent late or on time like any other."""
         self.unfinished += 1
-        if scheduled:
-            self._scheduled()
+        if lag_us is not None:
+            record_us(self._scheduled()[1], lag_us)
 
-    def _scheduled(self) -> HdrHistogram:
+    def _scheduled(self) -> tuple[HdrHistogram, HdrHistogram]:
         if self.corrected is None:
             self.corrected = new_histogram()
-        return self.corrected
+        if self.send_lag is None:
+            self.send_lag = new_histogram()
+        return self.corrected, self.send_lag
 
     def add(self, other: Tally) -> None:
         self.count += other.count
@@ -68,8 +84,12 @@ class Tally:
         self.unfinished += other.unfinished
         self.statuses.update(other.statuses)
         self.uncorrected.add(other.uncorrected)
-        if other.corrected is not None:
-            self._scheduled().add(other.corrected)
+        if other.corrected is not None or other.send_lag is not None:
+            corrected, send_lag = self._scheduled()
+            if other.corrected is not None:
+                corrected.add(other.corrected)
+            if other.send_lag is not None:
+                send_lag.add(other.send_lag)
 
     def to_wire(self) -> TallyWire:
         return {
@@ -79,12 +99,12 @@ class Tally:
             "unfinished": self.unfinished,
             "statuses": dict(self.statuses),
             "uncorrected": encode(self.uncorrected),
-            "corrected": None if self.corrected is None else encode(self.corrected),
+            "corrected": _encode(self.corrected),
+            "send_lag": _encode(self.send_lag),
         }
 
     @classmethod
     def from_wire(cls, wire: TallyWire) -> Tally:
-        corrected = wire["corrected"]
         return cls(
             count=wire["count"],
             failures=wire["failures"],
@@ -92,8 +112,17 @@ class Tally:
             unfinished=wire["unfinished"],
             statuses=Counter(wire["statuses"]),
             uncorrected=decode(wire["uncorrected"]),
-            corrected=None if corrected is None else decode(corrected),
+            corrected=_decode(wire["corrected"]),
+            send_lag=_decode(wire["send_lag"]),
         )
+
+
+def _encode(histogram: HdrHistogram | None) -> str | None:
+    return None if histogram is None else encode(histogram)
+
+
+def _decode(encoded: str | None) -> HdrHistogram | None:
+    return None if encoded is None else decode(encoded)
 
 
 def merge_wire(tallies: list[TallyWire]) -> TallyWire:

@@ -56,7 +56,7 @@ def check_adds_up(result: Result) -> None:
     """client.json holds every answered request once: measured or warm-up, per name and per
     second, with histograms that hold as many values as the counts say."""
     doc = result.client
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert doc["incomplete"] == []
     assert result.locust.total > 0
     assert result.count() + doc["warmup"]["count"] == result.locust.total
@@ -64,6 +64,8 @@ def check_adds_up(result: Result) -> None:
         assert decode(tally["uncorrected"]).get_total_count() == tally["count"], name
         if tally["corrected"] is not None:
             assert decode(tally["corrected"]).get_total_count() == tally["count"], name
+            sent = tally["count"] + tally["unfinished"]
+            assert decode(tally["send_lag"]).get_total_count() == sent, name
     assert sum(s["requests"] for s in doc["per_second"]) == result.count(probe=False)
 
 
@@ -82,7 +84,8 @@ def test_scenario_runs_and_keeps_the_contract(run: Result) -> None:
     model = "closed" if str(run.run) == "closed" else "open"
     assert run.client["model"] == model
     assert all(
-        (t["corrected"] is None) == (model == "closed") for t in run.client["requests"].values()
+        (t["corrected"] is None) == (t["send_lag"] is None) == (model == "closed")
+        for t in run.client["requests"].values()
     )
 
 

@@ -164,6 +164,17 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> Non
         assert cell["client"]["requests"] > 0
         assert cell["client"]["probe"]["requests"] > 0
         assert cell["loadgen"]["cpu_percent"] is not None
+        # Both clocks and the generator's own health, on the same requests: the client's
+        # latency includes the server's, and the send lag and the machine were recorded.
+        client, server = cell["client"], cell["server"]
+        assert client["send_lag_us"]["count"] == client["requests"] + client["unfinished"]
+        assert server["latency_us"]["count"] > 0
+        assert client["latency_us"]["p50"] >= server["latency_us"]["p50"]
+        assert (
+            cell["harness"]["p50_us"] == client["latency_us"]["p50"] - server["latency_us"]["p50"]
+        )
+        assert cell["interference"]["seconds"] > 0
+        assert set(cell["flag_reasons"]) == set(cell["flags"])
         histograms = read(cell_dir / names.HISTOGRAMS)
         for tally in histograms["client"].values():
             assert hdr.decode(tally["uncorrected"]).get_total_count() > 0
@@ -186,6 +197,31 @@ def test_a_sweep_runs_end_to_end(tmp_path: Path, start_sweep: StartSweep) -> Non
     assert tasks["completed"] > 0
     assert tasks["run_time_us"]["p50"] >= 19_000  # 20 ms of work, in microseconds
     assert executor["accounting"]["enqueued"] == executor["accounting"]["completed"]
+
+
+def test_someone_elses_work_on_the_servers_core_flags_every_cell(tmp_path: Path) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.skip("needs 2 CPUs: on one, the server and the load generator share it anyway")
+    # Someone else's CPU-bound process on the core the sweep gives the server (the first).
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(burner.pid, {cpus[0]})
+        result = run_sweep(write_sweep(tmp_path, 3), tmp_path / "results")
+    finally:
+        burner.kill()
+        burner.wait()
+    assert result.returncode == 0, result.stderr
+    assert "the machine is not quiet" in result.stdout
+    run_dir = the_run(tmp_path / "results")
+    manifest = read(run_dir / names.MANIFEST)
+    assert manifest["machine_before"]["quiet"] is False
+    for entry in manifest["cells"]:
+        cell = read(run_dir / names.CELLS_DIR / entry["cell_id"] / names.CELL)
+        assert "interference" in cell["flags"], cell["flag_reasons"]
+        # The burner takes about half of the server's core from the app (the two share it).
+        assert cell["interference"]["server_foreign_percent"] > 30
+        assert "server cores:" in cell["flag_reasons"]["interference"]
 
 
 def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(

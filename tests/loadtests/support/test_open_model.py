@@ -41,6 +41,11 @@ def latency(tally: dict[str, Any], clock: str) -> dict[str, float | int]:
     return summarize(decode(tally[clock]))
 
 
+def sent_late(tally: dict[str, Any]) -> int:
+    """How many send lags the tally holds."""
+    return int(decode(tally["send_lag"]).get_total_count())
+
+
 def close_to_offered(sent: int, rate: float, doc: dict[str, Any]) -> bool:
     # The schedule starts at a random phase just after the test does and stops with it:
     # 10% and 2 requests leave room for both, and fail a schedule that followed the server.
@@ -98,3 +103,32 @@ def test_a_stalled_generator_shows_on_the_intended_clock_only(run: Result) -> No
     # freeze (about one per freeze: too few to move the p90, enough to move the p99).
     # 50 ms leaves room for a busy test machine.
     assert corrected["p90"] - uncorrected["p90"] >= 50_000
+
+
+@pytest.mark.parametrize("run", [STALL, CAPPED, PAUSING], indirect=True, ids=str)
+def test_every_request_sent_has_a_send_lag(run: Result) -> None:
+    doc = run.client
+    [name] = run.names()
+    tally = doc["requests"][name]
+    # Answered or still waiting at the stop (most of them, against the stalling app), each
+    # was sent at some time; a dropped one never was.
+    assert sent_late(tally) == tally["count"] + tally["unfinished"] > 0
+    assert sent_late(doc["all"]) == sent_late(tally)
+    assert sum(sent_late(second) for second in doc["per_second"]) == sent_late(tally)
+
+
+@pytest.mark.parametrize("run", [PAUSING], indirect=True, ids=str)
+def test_a_stalled_generator_says_so_in_its_send_lag(run: Result) -> None:
+    tally = run.client["requests"]["none/baseline"]
+    lag, uncorrected = latency(tally, "send_lag"), latency(tally, "uncorrected")
+    # Frozen 200 ms twice a second, the generator sends 40% of its requests 0-200 ms late:
+    # its p99 is near 200 ms (208 ms here), while the server answers in a millisecond or so.
+    # A request in flight when a freeze starts waits it out on the uncorrected clock too:
+    # rare, but two of a run's ~125 would move the p99, so the p90 is what stays small
+    # (6 ms here). 100 ms and 50 ms leave room for a busy test machine.
+    assert lag["p99"] >= 100_000
+    assert lag["p90"] >= 50_000
+    assert uncorrected["p90"] < 50_000
+    # The corrected clock is the sum of the two: the generator's lateness is all of the gap.
+    corrected = latency(tally, "corrected")
+    assert corrected["p99"] >= lag["p99"]

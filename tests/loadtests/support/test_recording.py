@@ -15,11 +15,10 @@ RUN = 1000.0
 
 
 def outcome(
-    at: float, us: float = 100.0, *, lag_s: float | None = 0.0, name: str = "x", **kw: object
+    at: float, us: float = 100.0, *, lag_us: float | None = 0.0, name: str = "x", **kw: object
 ) -> Outcome:
     values: dict[str, object] = {"failed": False, "status": 200, "probe": False, **kw}
-    corrected = None if lag_s is None else us + lag_s * 1e6
-    return Outcome(name=name, at=at, uncorrected_us=us, corrected_us=corrected, **values)  # type: ignore[arg-type]
+    return Outcome(name=name, at=at, uncorrected_us=us, lag_us=lag_us, **values)  # type: ignore[arg-type]
 
 
 def recorded(histogram: HdrHistogram) -> list[tuple[int, int]]:
@@ -30,6 +29,7 @@ def recorded(histogram: HdrHistogram) -> list[tuple[int, int]]:
 
 
 def hist(wire: TallyWire, key: str = "uncorrected") -> HdrHistogram:
+    """One of the tally's histograms, which must be there."""
     value = wire[key]  # type: ignore[literal-required]
     assert isinstance(value, str)
     return decode(value)
@@ -58,16 +58,21 @@ def test_requests_are_filed_under_the_second_they_were_meant_for() -> None:
     assert hist(seconds[1000]).get_max_value() >= 5_000_000
 
 
-def test_corrected_latency_only_for_scheduled_requests() -> None:
+def test_corrected_latency_and_send_lag_only_for_scheduled_requests() -> None:
     recorder = Recorder(RUN, RUN)
-    recorder.record(outcome(RUN, 1_000, lag_s=0.004, name="open"))
-    recorder.record(outcome(RUN, 1_000, lag_s=None, name="closed"))
-    names = recorder.drain()["names"]
-    # 1 ms answered 4 ms late; HDR keeps 3 significant figures.
-    assert hist(names["open"]["tally"], "corrected").get_max_value() == pytest.approx(
-        5_000, rel=1e-3
-    )
-    assert names["closed"]["tally"]["corrected"] is None
+    recorder.record(outcome(RUN, 1_000, lag_us=4_000, name="open"))
+    recorder.record(outcome(RUN, 1_000, lag_us=None, name="closed"))
+    snapshot = recorder.drain()
+    names = snapshot["names"]
+    # 1 ms answered, sent 4 ms late; HDR keeps 3 significant figures.
+    opened = names["open"]["tally"]
+    assert hist(opened, "corrected").get_max_value() == pytest.approx(5_000, rel=1e-3)
+    assert hist(opened, "send_lag").get_max_value() == pytest.approx(4_000, rel=1e-3)
+    closed = names["closed"]["tally"]
+    assert (closed["corrected"], closed["send_lag"]) == (None, None)
+    # Per second, the closed request's tally is added to the open one's: the lag stays one.
+    [(_, second)] = snapshot["seconds"]
+    assert hist(second, "send_lag").get_total_count() == 1
 
 
 def test_probe_requests_have_a_per_second_series_of_their_own() -> None:
@@ -84,16 +89,35 @@ def test_probe_requests_have_a_per_second_series_of_their_own() -> None:
 
 def test_unfinished_requests_are_counted_and_draining_empties_the_recorder() -> None:
     recorder = Recorder(RUN, RUN)
-    recorder.unfinish("x", RUN + 3, probe=False, scheduled=True)
+    recorder.unfinish("x", RUN + 3, probe=False, lag_us=0.0)
     assert recorder.drain()["names"]["x"]["tally"]["unfinished"] == 1
     empty = recorder.drain()
     assert (empty["names"], empty["seconds"], empty["probe_seconds"]) == ({}, [], [])
 
 
+def test_unfinished_requests_have_a_send_lag_and_closed_ones_none() -> None:
+    recorder = Recorder(RUN, RUN + 1)
+    recorder.unfinish("open", RUN + 3, probe=False, lag_us=150_000)
+    recorder.unfinish("open", RUN + 0.5, probe=False, lag_us=150_000)  # warm-up: counted only
+    recorder.unfinish("closed", RUN + 3, probe=False, lag_us=None)
+    snapshot = recorder.drain()
+    names = snapshot["names"]
+    lag = hist(names["open"]["tally"], "send_lag")
+    assert lag.get_total_count() == 1
+    assert lag.get_max_value() == pytest.approx(150_000, rel=1e-3)
+    assert names["closed"]["tally"]["send_lag"] is None
+    assert snapshot["warmup"]["unfinished"] == 1
+
+
 def test_snapshots_add_up_losslessly_across_processes_and_drains() -> None:
     rng = random.Random(3)
     events = [
-        outcome(RUN + rng.uniform(0, 5), rng.expovariate(1 / 2_000), failed=rng.random() < 0.1)
+        outcome(
+            RUN + rng.uniform(0, 5),
+            rng.expovariate(1 / 2_000),
+            lag_us=rng.expovariate(1 / 50_000),
+            failed=rng.random() < 0.1,
+        )
         for _ in range(3_000)
     ]
     alone = Recorder(RUN, RUN)
@@ -116,11 +140,17 @@ def test_snapshots_add_up_losslessly_across_processes_and_drains() -> None:
     assert b.corrected is not None
     assert a.corrected is not None
     assert recorded(b.corrected) == recorded(a.corrected)
+    assert b.send_lag is not None
+    assert a.send_lag is not None
+    assert a.send_lag.get_total_count() == 3_000
+    assert recorded(b.send_lag) == recorded(a.send_lag)
     assert single.seconds.keys() == merged.seconds.keys()
     for second, wire in single.seconds.items():
         assert merged.seconds[second]["count"] == wire["count"]
-        assert recorded(hist(merged.seconds[second])) == recorded(hist(wire))
+        for key in ("uncorrected", "corrected", "send_lag"):
+            assert recorded(hist(merged.seconds[second], key)) == recorded(hist(wire, key))
     assert sum(w["count"] for w in merged.seconds.values()) == 3_000
+    assert sum(hist(w, "send_lag").get_total_count() for w in merged.seconds.values()) == 3_000
 
 
 def over_the_wire(snapshot: Snapshot) -> Snapshot:
