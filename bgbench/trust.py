@@ -20,7 +20,7 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen
 
@@ -173,6 +173,18 @@ def judge(cell: Cell, failure: str | None) -> Verdict:
         reasons["drain_timeout"] = "the app's drain timed out at shutdown"
     status, reason = _verdict(cell, failure)
     return Verdict(status, reason, tuple(reasons), reasons)
+
+
+def judged(cell: Cell, failure: str | None) -> Cell:
+    """The cell with its verdict: status, reason, flags and their reasons."""
+    verdict = judge(cell, failure)
+    return replace(
+        cell,
+        status=verdict.status,
+        reason=verdict.reason,
+        flags=verdict.flags,
+        flag_reasons=verdict.flag_reasons,
+    )
 
 
 def problems(cell: Cell) -> tuple[str, ...]:

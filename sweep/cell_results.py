@@ -401,11 +401,4 @@ def build(outcome: CellOutcome) -> Cell:
             ),
             timeseries=timeseries(client, outcome.samples, client.get("offered_rps")),
         )
-    verdict = trust.judge(cell, outcome.failure)
-    return replace(
-        cell,
-        status=verdict.status,
-        reason=verdict.reason,
-        flags=verdict.flags,
-        flag_reasons=verdict.flag_reasons,
-    )
+    return trust.judged(cell, outcome.failure)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,9 @@ from bgbench.results import codec
 from bgbench.results.names import TIMESERIES_COLUMNS
 
 FloatArray = npt.NDArray[np.float64]
+
+
+_DERIVED = {"stored": False}  # not a JSON key of its own: `from_json` fills it in
 
 
 def _key(name: str) -> dict[str, str]:
@@ -74,23 +77,11 @@ class CellParams:
     repeat: int
     probe_rate: float | None
     # Every parameter as stored, scenario extras included: cells are matched on all of them.
-    raw: Mapping[str, Any] = field(compare=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, metadata=_DERIVED)
 
     @classmethod
     def from_json(cls, data: Any) -> CellParams:
-        typed = codec.from_json(_ParamFields, data)
-        return cls(
-            strategy=typed.strategy,
-            workload=typed.workload,
-            ms=typed.ms,
-            workers=typed.workers,
-            model=typed.model,
-            rate=typed.rate,
-            users=typed.users,
-            repeat=typed.repeat,
-            probe_rate=typed.probe_rate,
-            raw=dict(data),
-        )
+        return replace(codec.from_fields(cls, data), raw=dict(data))
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.raw)
@@ -123,19 +114,6 @@ class CellParams:
     def point(self) -> tuple[tuple[str, str], ...]:
         """Every parameter but the repeat number: repeats of one point share it."""
         return tuple(sorted((k, repr(v)) for k, v in self.raw.items() if k != "repeat"))
-
-
-@dataclass(frozen=True, slots=True)
-class _ParamFields:
-    strategy: str
-    workload: str
-    ms: float
-    workers: int | None
-    model: str
-    rate: float | None
-    users: int | None
-    repeat: int
-    probe_rate: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -527,14 +527,7 @@ def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
             ),
             timeseries=_timeseries(spec, client.achieved_rps, task.completed if task else 0),
         )
-    verdict = trust.judge(cell, spec.reason if spec.status == "failed" else None)
-    return replace(
-        cell,
-        status=verdict.status,
-        reason=verdict.reason,
-        flags=verdict.flags,
-        flag_reasons=verdict.flag_reasons,
-    )
+    return trust.judged(cell, spec.reason if spec.status == "failed" else None)
 
 
 def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> Cell:

@@ -96,7 +96,9 @@ def test_unknown_schema_version(run_copy: Path) -> None:
     _set_version(run_copy, SCHEMA_VERSION + 1)
     assert read_schema_version(run_copy) == SCHEMA_VERSION + 1
     message = _error(run_copy)
-    assert f"results schema version {SCHEMA_VERSION + 1}, but this bgbench reads version " in message
+    assert (
+        f"results schema version {SCHEMA_VERSION + 1}, but this bgbench reads version " in message
+    )
     assert "re-run the sweep" in message
 
 
