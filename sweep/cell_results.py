@@ -8,7 +8,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hdrh.histogram import HdrHistogram
 
@@ -42,6 +42,7 @@ GAUGES = (
 CLIENT_FIELDS = ("uncorrected", "corrected", "send_lag")
 # Routes the app times that are not the load's: the probe beside it.
 NOT_THE_LOAD = (PROBE_ROUTE,)
+V = TypeVar("V")
 
 
 @dataclass
@@ -210,14 +211,9 @@ def _server_latency(window: Mapping[str, Any]) -> dict[str, str]:
     return timed
 
 
-def _load_latency(encoded_by_route: Iterable[Mapping[str, str]]) -> HdrHistogram:
-    """The app's own latency of the load's requests: every route it timed but the probe's."""
-    return hdr.merge(
-        encoded
-        for by_route in encoded_by_route
-        for route, encoded in by_route.items()
-        if route not in NOT_THE_LOAD
-    )
+def _the_loads(by_route: Mapping[str, V]) -> list[V]:
+    """Of what the app timed per route, the load's requests: every route but the probe's."""
+    return [timed for route, timed in by_route.items() if route not in NOT_THE_LOAD]
 
 
 def _quantile(encoded: str | None, percentile: float) -> int | None:
@@ -286,7 +282,7 @@ def _server_row(sample: Sample) -> dict[str, Any]:
         "threadpool_tokens_in_use": gauges["threadpool_tokens_in_use"],
         "threadpool_tokens_in_use_max": gauges.get("threadpool_tokens_in_use_max"),
         "event_loop_lag_p99_us": _quantile(window["event_loop_lag_us"], 99),
-        "server_p50_us": hdr.percentile(_load_latency([_server_latency(window)]), 50),
+        "server_p50_us": hdr.percentile(hdr.merge(_the_loads(_server_latency(window))), 50),
     }
     if sample.interference is not None:
         row["server_foreign_percent"] = round(sample.interference.server_foreign_percent, 1)
@@ -309,7 +305,9 @@ def _server(
         gauge: max((s.window["gauges"].get(gauge, 0) for s in measured if s.window), default=None)
         for gauge in GAUGES
     }
-    load_latency = _load_latency([{r: hdr.encode(h) for r, h in timed.items()}])
+    load_latency = hdr.new_histogram()
+    for histogram in _the_loads(timed):
+        load_latency.add(histogram)
     server = ServerMetrics(
         tasks={
             key: TaskStats(
@@ -369,14 +367,6 @@ def build(outcome: CellOutcome) -> Cell:
         harness=None,
         accounting=accounting(outcome.final, outcome.snapshot, outcome.samples),
         pinning=outcome.pinning,
-        histograms=Histograms(
-            probe=client.get("probe") if client else None,
-            client={},
-            server={},
-            event_loop_lag=None,
-            server_latency={},
-        ),
-        timeseries=TimeSeries.from_rows([]),
     )
     if client is not None:
         measured = _measured(outcome.samples, client["measure_from"])
