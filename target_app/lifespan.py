@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from target_app import metrics, shutdown
 from target_app.ledger import TaskLedger
 from target_app.mail import SmtpConfig
+from target_app.middleware.timing import RequestTimings
 from target_app.priority_executor import PriorityBoundedExecutor
 
 if TYPE_CHECKING:
@@ -92,7 +93,9 @@ async def _queue(
     return dispatcher
 
 
-async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
+async def _build(
+    settings: Settings, request_timings: RequestTimings, stack: AsyncExitStack
+) -> AppState:
     to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_tokens
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_upload_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +149,7 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
         smtp=_smtp_config(settings, smtp_server),
         smtp_server=smtp_server,
         loop_monitor=loop_monitor,
+        request_timings=request_timings,
     )
 
 
@@ -153,7 +157,8 @@ async def _build(settings: Settings, stack: AsyncExitStack) -> AppState:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     async with AsyncExitStack() as stack:
-        state = await _build(settings, stack)
+        # The timings belong to the app, not to a lifespan: its middleware holds them.
+        state = await _build(settings, app.state.request_timings, stack)
         app.state.bgbench = state
         log.info(
             "ready: executor max_workers=%d queue_limit=%d, middleware=%s, smtp=%s:%d",

@@ -44,6 +44,7 @@ def snapshot(state: AppState, gauge_values: dict[str, int] | None = None) -> dic
         "totals": totals(tasks),
         "gauges": gauge_values if gauge_values is not None else gauges(state),
         "event_loop_lag_us": state.loop_monitor.summary(),
+        "server_latency_us": state.request_timings.summary(),
         "redelivered": state.ledger.redelivered,
         "email": {
             "smtp_server": "embedded" if smtp_server else f"{state.smtp.host}:{state.smtp.port}",
@@ -67,6 +68,8 @@ def window(state: AppState) -> dict[str, Any]:
     loop = state.loop_monitor.take_window()
     taken["gauges"] = {**gauges(state), "threadpool_tokens_in_use_max": loop.threadpool_tokens_peak}
     taken["event_loop_lag_us"] = hdr.encode(loop.lag)
+    timed = state.request_timings.take_window()
+    taken["server_latency_us"] = {path: hdr.encode(timed[path]) for path in sorted(timed)}
     return taken
 
 

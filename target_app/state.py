@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from target_app.ledger import TaskLedger
 from target_app.mail import SmtpConfig
+from target_app.middleware.timing import RequestTimings
 from target_app.priority_executor import PriorityBoundedExecutor
 from target_app.services.loop_monitor import LoopMonitor
 from target_app.services.smtp_server import EmbeddedSmtpServer
@@ -34,6 +35,7 @@ class AppState:
     smtp: SmtpConfig
     smtp_server: EmbeddedSmtpServer | None
     loop_monitor: LoopMonitor
+    request_timings: RequestTimings
     queue: QueueDispatcher | None = None
     started_at: float = field(default_factory=time.time)
     shutdown_report: dict[str, Any] | None = None
