@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, replace
 
 from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen
+from bgbench.units import duration
 
 SATURATION_CPU_PERCENT = 90.0
 SCHEDULE_SHARE = 0.95  # answers against what the schedule asked for
@@ -44,10 +45,6 @@ class Verdict:
     reason: str | None
     flags: tuple[str, ...]
     flag_reasons: dict[str, str]
-
-
-def _ms(us: float) -> str:
-    return f"{us / 1000:.3g} ms"
 
 
 def offered_shortfall(client: ClientMetrics, arrival: str) -> str | None:
@@ -96,9 +93,9 @@ def lateness(client: ClientMetrics) -> str | None:
     if lag.p99 <= bound:
         return None
     return (
-        f"sends ran late: send-lag p99 {_ms(lag.p99)} (max {_ms(lag.max)}) above {_ms(bound)} "
-        f"= max(1 ms, 10% of the p50 {_ms(client.latency.p50)}); the corrected latency is "
-        f"the load generator's lateness"
+        f"sends ran late: send-lag p99 {duration(lag.p99)} (max {duration(lag.max)}) above "
+        f"{duration(bound)} = max(1 ms, 10% of the p50 {duration(client.latency.p50)}); the "
+        f"corrected latency is the load generator's lateness"
     )
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bgbench.results.model import Cell, Run, Summary
+from bgbench.units import duration
 from reports import analysis
 from reports.findings import Findings
-from reports.formatting import duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from bgbench.hdr import quantile_of_counts
 from bgbench.results.model import Run
+from bgbench.units import duration
 from reports import analysis
 from reports.analysis import Point, Slice
-from reports.formatting import duration, interval_text, plural, share
+from reports.formatting import interval_text, plural, share
 from reports.stats import (
     Interval,
     enough,

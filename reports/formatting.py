@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bgbench.units import duration
 from reports.stats import Interval
-
-
-def duration(us: float) -> str:
-    """Microseconds in the unit that keeps 3 significant digits readable."""
-    magnitude = abs(us)
-    if magnitude < 1000:
-        return f"{us:.0f} µs"
-    if magnitude < 1_000_000:
-        return f"{us / 1000:.3g} ms"
-    return f"{us / 1_000_000:.3g} s"
 
 
 def signed_duration(us: float) -> str:

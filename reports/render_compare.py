@@ -3,8 +3,9 @@ the verdict."""
 
 from __future__ import annotations
 
+from bgbench.units import duration
 from reports.compare import Change, Comparison
-from reports.formatting import duration, interval_text, share
+from reports.formatting import interval_text, share
 
 
 def _value(change: Change, value: float) -> str:

@@ -17,8 +17,9 @@
 A tally is {"count", "failures", "dropped", "unfinished", "statuses": {"200": n, "0": n},
 "uncorrected": <b64 HDR, µs>, "corrected": <b64 HDR, µs> | null,
 "send_lag": <b64 HDR, µs> | null}; "corrected" and "send_lag" are null when the requests
-were not scheduled (closed model). "send_lag" holds actual - intended send of every scheduled
-request sent, answered or not (count + unfinished values; a dropped request was never sent).
+were not scheduled (closed model). "send_lag" holds actual - intended send of every answered
+scheduled request (count values): a dropped request was never sent, and one still unanswered
+at the stop may not have been either (killed as Locust stopped, its "lag" is the stop's).
 See docs/loadtests.md for every field.
 
 Version 2 added "send_lag" (version 1 had no record of the generator's own lateness).
@@ -166,7 +167,7 @@ def _send_lag_lines(doc: dict[str, Any]) -> list[str]:
         "send lag in µs (actual - intended send, corrected = uncorrected + send lag):",
         *(
             f"  {label.ljust(width)}  p50 {stats['p50']}  p99 {stats['p99']}  "
-            f"max {stats['max']}  of {stats['count']} sent"
+            f"max {stats['max']}  of {stats['count']} answered"
             for label, stats in found
         ),
     ]

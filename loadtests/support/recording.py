@@ -96,12 +96,12 @@ class Recorder:
         else:
             self._tally(name, at, probe).drop()
 
-    def unfinish(self, name: str, at: float, *, probe: bool, lag_us: float | None) -> None:
-        """A request sent but unanswered at the stop; `lag_us` as in `Outcome`."""
+    def unfinish(self, name: str, at: float, *, probe: bool, scheduled: bool) -> None:
+        """A request sent but unanswered at the stop (see `Tally.unfinish`)."""
         if at < self.measure_from:
             self._warmup["unfinished"] += 1
         else:
-            self._tally(name, at, probe).unfinish(lag_us)
+            self._tally(name, at, probe).unfinish(scheduled=scheduled)
 
     def drain(self) -> Snapshot:
         tallies, self._tallies = self._tallies, defaultdict(Tally)

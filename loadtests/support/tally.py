@@ -63,12 +63,14 @@ class Tally:
         self.dropped += 1
         self._scheduled()  # never sent: no send lag, but a scheduled request all the same
 
-    def unfinish(self, lag_us: float | None) -> None:
-        """A request sent but unanswered at the stop; `lag_us` as in `record`. It has no
-        latency, but it was sent late or on time like any other."""
+    def unfinish(self, *, scheduled: bool) -> None:
+        """A request sent but unanswered at the stop. It has no latency, and no send lag
+        either: one killed at the stop may not have left at all (its greenlet often first
+        runs once Locust is stopping, 10-30 ms after it was due: the stop's lag, not the
+        schedule's)."""
         self.unfinished += 1
-        if lag_us is not None:
-            record_us(self._scheduled()[1], lag_us)
+        if scheduled:
+            self._scheduled()
 
     def _scheduled(self) -> tuple[HdrHistogram, HdrHistogram]:
         if self.corrected is None:

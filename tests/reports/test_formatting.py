@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reports.formatting import duration, interval_text, plural, signed_duration
+from bgbench.units import duration
+from reports.formatting import interval_text, plural, signed_duration
 from reports.stats import Interval
 
 

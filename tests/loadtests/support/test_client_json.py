@@ -27,7 +27,7 @@ def aggregate_of(options: ScenarioOptions, lag_s: float | None) -> Aggregate:
         recorder.record(Outcome(PROBE_REQUEST, at, 300, lag_us, False, 200, True))
     if lag_us is not None:  # only scheduled requests can be dropped
         recorder.drop("main", RUN + 4.5, probe=False)
-        recorder.unfinish("main", RUN + 4.9, probe=False, lag_us=lag_us * 2)
+        recorder.unfinish("main", RUN + 4.9, probe=False, scheduled=True)
     aggregate = Aggregate(RUN)
     aggregate.absorb(recorder.drain(), "local")
     return aggregate
@@ -80,13 +80,14 @@ def test_the_send_lag_is_wherever_a_tally_is() -> None:
         incomplete=[],
     )
     main, probe = doc["requests"]["main"], doc["requests"][PROBE_REQUEST]
-    # Every request sent has one, the unfinished one too (sent 2 ms late); the dropped one none.
-    assert send_lag_count(main) == main["count"] + main["unfinished"] == 81
+    # Every answered request has one; the unfinished and the dropped one none.
+    assert send_lag_count(main) == main["count"] == 80
+    assert main["unfinished"] == 1
     lag = decode(main["send_lag"])
-    assert (lag.get_min_value(), lag.get_max_value()) == (1_000, 2_000)
+    assert (lag.get_min_value(), lag.get_max_value()) == (1_000, 1_000)
     assert send_lag_count(probe) == probe["count"] == 80
-    assert send_lag_count(doc["all"]) == 81  # the probe's left out, as its counts are
-    assert sum(send_lag_count(s) for s in doc["per_second"]) == 81
+    assert send_lag_count(doc["all"]) == 80  # the probe's left out, as its counts are
+    assert sum(send_lag_count(s) for s in doc["per_second"]) == 80
     assert sum(send_lag_count(s) for s in doc["per_second_probe"]) == 80
     lines = client_json.summary_table(doc).splitlines()
     heading = lines.index(
@@ -96,9 +97,9 @@ def test_the_send_lag_is_wherever_a_tally_is() -> None:
     stats = summarize(lag)
     assert main_row.split() == [
         *("main", "p50", str(stats["p50"]), "p99", str(stats["p99"])),
-        *("max", str(stats["max"]), "of", "81", "sent"),
+        *("max", str(stats["max"]), "of", "80", "answered"),
     ]
-    assert stats["max"] == pytest.approx(2_000, rel=1e-3)
+    assert stats["max"] == pytest.approx(1_000, rel=1e-3)  # the 2 ms unfinished one left out
     assert probe_row.split()[:4] == ["probe/baseline-sync", "(probe)", "p50", "1000"]
 
 

@@ -106,13 +106,13 @@ def test_a_stalled_generator_shows_on_the_intended_clock_only(run: Result) -> No
 
 
 @pytest.mark.parametrize("run", [STALL, CAPPED, PAUSING], indirect=True, ids=str)
-def test_every_request_sent_has_a_send_lag(run: Result) -> None:
+def test_every_request_answered_has_a_send_lag(run: Result) -> None:
     doc = run.client
     [name] = run.names()
     tally = doc["requests"][name]
-    # Answered or still waiting at the stop (most of them, against the stalling app), each
-    # was sent at some time; a dropped one never was.
-    assert sent_late(tally) == tally["count"] + tally["unfinished"] > 0
+    # Each answered request was sent at some time; a dropped one never was, and one still
+    # waiting at the stop (most of them, against the stalling app) may not have been.
+    assert sent_late(tally) == tally["count"] > 0
     assert sent_late(doc["all"]) == sent_late(tally)
     assert sum(sent_late(second) for second in doc["per_second"]) == sent_late(tally)
 

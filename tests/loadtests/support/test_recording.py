@@ -89,22 +89,21 @@ def test_probe_requests_have_a_per_second_series_of_their_own() -> None:
 
 def test_unfinished_requests_are_counted_and_draining_empties_the_recorder() -> None:
     recorder = Recorder(RUN, RUN)
-    recorder.unfinish("x", RUN + 3, probe=False, lag_us=0.0)
+    recorder.unfinish("x", RUN + 3, probe=False, scheduled=True)
     assert recorder.drain()["names"]["x"]["tally"]["unfinished"] == 1
     empty = recorder.drain()
     assert (empty["names"], empty["seconds"], empty["probe_seconds"]) == ({}, [], [])
 
 
-def test_unfinished_requests_have_a_send_lag_and_closed_ones_none() -> None:
+def test_unfinished_requests_add_no_send_lag_and_closed_ones_no_histogram() -> None:
     recorder = Recorder(RUN, RUN + 1)
-    recorder.unfinish("open", RUN + 3, probe=False, lag_us=150_000)
-    recorder.unfinish("open", RUN + 0.5, probe=False, lag_us=150_000)  # warm-up: counted only
-    recorder.unfinish("closed", RUN + 3, probe=False, lag_us=None)
+    recorder.unfinish("open", RUN + 3, probe=False, scheduled=True)
+    recorder.unfinish("open", RUN + 0.5, probe=False, scheduled=True)  # warm-up: counted only
+    recorder.unfinish("closed", RUN + 3, probe=False, scheduled=False)
     snapshot = recorder.drain()
     names = snapshot["names"]
-    lag = hist(names["open"]["tally"], "send_lag")
-    assert lag.get_total_count() == 1
-    assert lag.get_max_value() == pytest.approx(150_000, rel=1e-3)
+    assert names["open"]["tally"]["unfinished"] == 1
+    assert hist(names["open"]["tally"], "send_lag").get_total_count() == 0
     assert names["closed"]["tally"]["send_lag"] is None
     assert snapshot["warmup"]["unfinished"] == 1
 

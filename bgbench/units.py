@@ -1,0 +1,13 @@
+"""Durations in words, for every message and table that shows one."""
+
+from __future__ import annotations
+
+
+def duration(us: float) -> str:
+    """Microseconds in the unit that keeps 3 significant digits readable."""
+    magnitude = abs(us)
+    if magnitude < 1000:
+        return f"{us:.0f} µs"
+    if magnitude < 1_000_000:
+        return f"{us / 1000:.3g} ms"
+    return f"{us / 1_000_000:.3g} s"
