@@ -219,7 +219,7 @@ def test_someone_elses_work_on_the_servers_core_flags_every_cell(tmp_path: Path)
     for entry in manifest["cells"]:
         cell = read(run_dir / names.CELLS_DIR / entry["cell_id"] / names.CELL)
         assert "interference" in cell["flags"], cell["flag_reasons"]
-        # The burner takes about half of the server's core from the app (the two share it).
+        # The burner takes whatever the app leaves of its core: 85-95% of it, measured.
         assert cell["interference"]["server_foreign_percent"] > 30
         assert "server cores:" in cell["flag_reasons"]["interference"]
 
