@@ -42,7 +42,9 @@ def to_json(value: Any) -> Any:
     if hasattr(value, "to_json"):
         return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {key(field): to_json(getattr(value, field.name)) for field, _ in _fields(type(value))}
+        return {
+            key(field): to_json(getattr(value, field.name)) for field, _ in _fields(type(value))
+        }
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
@@ -73,7 +75,9 @@ def _decode(hint: Any, data: Any, where: str) -> Any:  # noqa: PLR0911 (one case
         return tuple(_decode(typing.get_args(hint)[0], v, where) for v in _sequence(data, where))
     if origin in (Mapping, dict):
         _, value_hint = typing.get_args(hint)
-        return {str(k): _decode(value_hint, v, f"{where}.{k}") for k, v in _map(data, where).items()}
+        return {
+            str(k): _decode(value_hint, v, f"{where}.{k}") for k, v in _map(data, where).items()
+        }
     if hint is Any:
         return data
     if isinstance(hint, type) and hasattr(hint, "from_json"):

@@ -152,8 +152,10 @@ class ClientMetrics:
     achieved_rps: float
     duration_s: float
     latency: Summary = field(metadata=_key("latency_us"))  # from the actual send
-    latency_corrected: Summary | None = field(metadata=_key("latency_corrected_us"))  # from the intended send
-    send_lag: Summary | None = field(metadata=_key("send_lag_us"))  # actual − intended send (open model)
+    # From the intended send: what a user arriving on schedule waits (open model).
+    latency_corrected: Summary | None = field(metadata=_key("latency_corrected_us"))
+    # Actual − intended send: the load generator's own lateness (open model).
+    send_lag: Summary | None = field(metadata=_key("send_lag_us"))
     probe: Probe | None
     locust: Mapping[str, Any] | None  # Locust's own figures, to cross-check
 
@@ -247,7 +249,8 @@ class Histograms:
     client: Mapping[str, ClientHistograms]
     server: Mapping[str, Mapping[str, str]]  # task key -> timing name -> encoded
     event_loop_lag: str | None = field(metadata=_key("event_loop_lag_us"))
-    server_latency: Mapping[str, str] = field(metadata=_key("server_latency_us"))  # route path -> encoded
+    # route path -> encoded: the app's own clock, per route it timed
+    server_latency: Mapping[str, str] = field(metadata=_key("server_latency_us"))
 
 
 @dataclass(frozen=True, slots=True)

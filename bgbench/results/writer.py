@@ -14,9 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bgbench.results import names
 from bgbench.files import write_atomically
-from bgbench.results import codec
+from bgbench.results import codec, names
 from bgbench.results.model import Cell, ManifestCell, TimeSeries
 
 
