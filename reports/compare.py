@@ -123,14 +123,16 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
         elif not before.usable and not after.usable:
             not_compared.append(f"{label}: flagged in both ({'; '.join(after.problems)})")
         else:
-            flagged, run = (after, "B") if before.usable else (before, "A")
-            why = f"{label}: trusted in {'A' if run == 'B' else 'B'}, but in {run} " + "; ".join(
+            trusted_in, flagged_in, flagged = (
+                ("A", "B", after) if before.usable else ("B", "A", before)
+            )
+            why = f"{label}: trusted in {trusted_in}, but in {flagged_in} " + "; ".join(
                 flagged.problems
             )
             if all(trust.measurement_only(cell) for cell in flagged.cells):
-                untrustworthy.append(why)
-            elif run == "B":
-                broken.append(why)
+                untrustworthy.append(why)  # how it was measured: no verdict either way
+            elif flagged_in == "B":
+                broken.append(why)  # it broke: a regression whatever the numbers
             else:
                 not_compared.append(why)
     not_compared.extend(

@@ -25,13 +25,8 @@ from sweep.machine import Pinning
 class CpuMeter:
     """Percent of one core used by some process trees between two readings."""
 
-    def __init__(self, pids_of: Callable[[], list[int]]) -> None:
-        self._pids_of = pids_of
+    def __init__(self) -> None:
         self._last: tuple[float, float] | None = None
-
-    def read(self) -> float | None:
-        pids = self._pids_of()
-        return self.update(walk(pids, []).server if pids else None)
 
     def update(self, times: ProcessTimes | None) -> float | None:
         """From a walk already made (None: no processes to measure yet)."""
@@ -66,8 +61,8 @@ class Sampler:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bgbench-sampler", daemon=True)
-        self._server_cpu = CpuMeter(self.server_pids)
-        self._loadgen_cpu = CpuMeter(self.loadgen_pids)
+        self._server_cpu = CpuMeter()
+        self._loadgen_cpu = CpuMeter()
         # Unpinned, the cell's processes may run anywhere: one group of all CPUs.
         pinning = self.pinning if self.pinning is not None and self.pinning.pinned else None
         self._interference = InterferenceMeter(
