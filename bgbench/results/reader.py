@@ -122,7 +122,7 @@ def _manifest_path(run_dir: Path) -> Path:
         raise ReportInputError(f"{run_dir}: no such directory; pass a run, e.g. results/<run_id>")
     if not run_dir.is_dir():
         raise ReportInputError(f"{run_dir}: a file, not a run directory (results/<run_id>)")
-    manifest = run_dir / "manifest.json"
+    manifest = run_dir / names.MANIFEST
     if manifest.exists():
         return manifest
     if any(run_dir.glob("*/manifest.json")):
@@ -135,8 +135,9 @@ def _manifest_path(run_dir: Path) -> Path:
     )
 
 
-def read_schema_version(run_dir: Path) -> int:
-    """The run's schema version, read before anything else depends on the format."""
+def _read_manifest(run_dir: Path) -> Mapping[str, Any]:
+    """The run's manifest, checked to have an integer schema version before anything else
+    depends on the format."""
     manifest = _manifest_path(run_dir)
     data = read_json(manifest, "the run's manifest")
     if not isinstance(data, Mapping) or not isinstance(data.get("schema_version"), int):
@@ -144,12 +145,17 @@ def read_schema_version(run_dir: Path) -> int:
             f"{manifest}: not a bgbench manifest (no integer `schema_version`); pass a "
             f"directory that `bgbench sweep` wrote"
         )
-    version: int = data["schema_version"]
+    return data
+
+
+def read_schema_version(run_dir: Path) -> int:
+    version: int = _read_manifest(run_dir)["schema_version"]
     return version
 
 
 def load_run(run_dir: Path) -> Run:
-    version = read_schema_version(run_dir)
+    manifest = _read_manifest(run_dir)
+    version: int = manifest["schema_version"]
     if version != SCHEMA_VERSION:
         older = (
             "it records no send lag and no interference, so its cells cannot be judged; "
@@ -161,17 +167,16 @@ def load_run(run_dir: Path) -> Run:
             f"{SCHEMA_VERSION}; {older}re-run the sweep, or report it with the bgbench that "
             f"wrote it (its manifest's git commit)"
         )
-    manifest = _mapping(read_json(run_dir / "manifest.json", "the run's manifest"))
     try:
         listed = [str(_field(_mapping(c), "cell_id", str)) for c in manifest.get("cells") or []]
         run_id = _field(manifest, "run_id", str)
         status = _field(manifest, "status", str)
     except (Malformed, TypeError) as error:
         raise ReportInputError(
-            f"{run_dir / 'manifest.json'}: does not match the results format ({error}); "
+            f"{run_dir / names.MANIFEST}: does not match the results format ({error}); "
             f"restore it or re-run the sweep"
         ) from None
-    cells_dir = run_dir / "cells"
+    cells_dir = run_dir / names.CELLS_DIR
     present = (
         sorted(p.name for p in cells_dir.iterdir() if p.is_dir()) if cells_dir.is_dir() else []
     )
