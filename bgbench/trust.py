@@ -20,7 +20,7 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen
 from bgbench.units import duration
@@ -37,14 +37,6 @@ STEAL_PERCENT = 1.0
 # Flags that mean the measurement, not the system under test, set the numbers: a cell with
 # one is never used by a finding, and `compare` will not call a regression from it.
 UNTRUSTED = ("saturated", "generator_late", "interference", "dropped", "incomplete")
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    status: str  # ok | failed | invalid
-    reason: str | None
-    flags: tuple[str, ...]
-    flag_reasons: dict[str, str]
 
 
 def offered_shortfall(client: ClientMetrics, arrival: str) -> str | None:
@@ -136,8 +128,8 @@ def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:
     return "ok", None
 
 
-def judge(cell: Cell, failure: str | None) -> Verdict:
-    """ok, failed (something broke) or invalid (the numbers cannot be trusted), and flags."""
+def _flag_reasons(cell: Cell) -> dict[str, str]:
+    """Each flag the cell earns, with its reason in words and numbers, in judging order."""
     reasons: dict[str, str] = {}
     client = cell.client
     if client is not None:
@@ -168,20 +160,15 @@ def judge(cell: Cell, failure: str | None) -> Verdict:
     shutdown = (cell.server.shutdown if cell.server else None) or {}
     if not shutdown.get("drained", True):
         reasons["drain_timeout"] = "the app's drain timed out at shutdown"
-    status, reason = _verdict(cell, failure)
-    return Verdict(status, reason, tuple(reasons), reasons)
+    return reasons
 
 
 def judged(cell: Cell, failure: str | None) -> Cell:
-    """The cell with its verdict: status, reason, flags and their reasons."""
-    verdict = judge(cell, failure)
-    return replace(
-        cell,
-        status=verdict.status,
-        reason=verdict.reason,
-        flags=verdict.flags,
-        flag_reasons=verdict.flag_reasons,
-    )
+    """The cell with its verdict: ok, failed (something broke) or invalid (the numbers
+    cannot be trusted), its reason, and its flags with theirs."""
+    status, reason = _verdict(cell, failure)
+    reasons = _flag_reasons(cell)
+    return replace(cell, status=status, reason=reason, flags=tuple(reasons), flag_reasons=reasons)
 
 
 def problems(cell: Cell) -> tuple[str, ...]:
