@@ -10,4 +10,7 @@ def duration(us: float) -> str:
         return f"{us:.0f} µs"
     if magnitude < 1_000_000:
         return f"{us / 1000:.3g} ms"
-    return f"{us / 1_000_000:.3g} s"
+    if magnitude < 1000 * 1_000_000:
+        return f"{us / 1_000_000:.3g} s"
+    # Past 1,000 s a general format would switch to an exponent (1.23e+03 s): whole seconds.
+    return f"{us / 1_000_000:,.0f} s"

@@ -15,6 +15,7 @@ from bgbench import hdr, trust
 from bgbench.contract import THREADPOOL_TOKENS
 from bgbench.hdr import IntArray
 from bgbench.results.model import Cell, CellParams, FloatArray, Summary
+from reports.stats import Seconds
 
 CONTROLS = ("none", "inline")
 # Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
@@ -140,9 +141,16 @@ def find(group: Sequence[Point], strategy: str, workers: int | None = None) -> P
     return None
 
 
+def seconds(cells: Iterable[Cell], series: str) -> Seconds | None:
+    """A series' per-second histograms (`bgbench.results.names.SECOND_SERIES`) over the
+    cells, each cell a repeat: what every percentile and its interval is computed from."""
+    return Seconds.of([c.histograms.per_second.of(series) for c in cells if c.histograms])
+
+
 def per_second(cells: Iterable[Cell], column: str, loaded_only: bool = False) -> FloatArray:
     """A time-series column over the cells' measured seconds, repeats pooled; `loaded_only`
-    leaves out the drain after the load stopped (offered rate 0)."""
+    leaves out the drain after the load stopped (offered rate 0). For counts, rates and
+    gauges: a percentile is never averaged over seconds (`seconds` instead)."""
     parts = [c.timeseries.column(column, loaded_only) for c in cells if c.timeseries is not None]
     return np.concatenate(parts) if parts else np.empty(0)
 
@@ -240,13 +248,16 @@ class TaskOutcomes:
 
 
 def task_outcomes(cells: Iterable[Cell]) -> TaskOutcomes:
-    """Task counts over the measured phase, and the tasks nobody accounted for (whole life)."""
+    """What became of every task the cells' apps enqueued, from each app's own last word
+    (its accounting: warm-up, measured phase and drain alike). Each task is counted once,
+    by one outcome, so the shares add up to 100%: the measured phase's windows cannot say
+    that, since they count the warm-up's tasks finishing in it but not those of its own
+    that finish in the drain."""
     totals = dict.fromkeys(("enqueued", "completed", "failed", "not_run", "rejected", "lost"), 0)
     for cell in cells:
-        for task in cell.server.tasks.values() if cell.server else ():
-            for name in ("enqueued", "completed", "failed", "not_run", "rejected"):
-                totals[name] += getattr(task, name)
-        totals["lost"] += cell.accounting.lost if cell.accounting else 0
+        if cell.accounting is not None:
+            for name in totals:
+                totals[name] += getattr(cell.accounting, name)
     return TaskOutcomes(**totals)
 
 

@@ -1,37 +1,47 @@
 """Two runs side by side: cells matched by their parameters, each metric's relative change
-with its confidence interval, and whether a significant regression exceeds the threshold."""
+with its confidence interval and its minimum detectable effect, and whether a significant
+regression exceeds both the threshold and what the runs can resolve.
+
+Percentiles are those of merged histograms, their intervals from resampling seconds (with
+repeats, repeats first: `reports.stats`); the achieved rate is the mean of per-second counts.
+A change smaller than the comparison's minimum detectable effect (80% power at the 5% level)
+is never called a regression: the runs are too short, or too noisy, to tell it from nothing.
+"""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bgbench import trust
+from bgbench.results import names
 from bgbench.results.errors import ReportInputError
 from bgbench.results.model import Run
 from bgbench.results.reader import read_schema_version
-from reports import analysis
+from reports import analysis, estimates
 from reports.analysis import Point
 from reports.stats import Interval, enough, relative_change
 
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    column: str  # of timeseries.csv
     label: str
     higher_is_worse: bool
-    # The drain after the load stopped achieves nothing: it would drag a rate down.
-    loaded_only: bool = False
+    series: str | None = None  # a latency: a percentile of this per-second histogram series
+    percentile: float = 99.0
+    column: str | None = None  # a rate: the mean of this time-series column, loaded seconds
 
 
 METRICS = (
-    Metric("p50_us", "p50 latency", True),
-    Metric("p99_us", "p99 latency", True),
-    Metric("p99_corrected_us", "p99 latency, corrected", True),
-    Metric("achieved_rps", "achieved rate", False, loaded_only=True),
-    Metric("completion_lag_p99_us", "completion lag p99", True),
-    Metric("event_loop_lag_p99_us", "event-loop lag p99", True),
+    Metric("p50 latency", True, names.RESPONSE, 50.0),
+    Metric("p99 latency", True, names.RESPONSE, 99.0),
+    Metric("p99 latency, corrected", True, names.RESPONSE_CORRECTED, 99.0),
+    Metric("achieved rate", False, column="achieved_rps"),
+    Metric("completion lag p99", True, names.COMPLETION_LAG, 99.0),
+    Metric("event-loop lag p99", True, names.EVENT_LOOP_LAG, 99.0),
+    Metric("probe p90", True, names.PROBE, 90.0),
 )
 
 
@@ -48,9 +58,18 @@ class Change:
         return (self.change.estimate > 0) == self.metric.higher_is_worse
 
     @property
+    def detectable(self) -> float:
+        """The minimum detectable effect of this comparison, relative (0.1 is 10%)."""
+        return self.change.detectable or 0.0
+
+    @property
     def regression(self) -> bool:
         """Significantly worse: the whole interval lies on the worse side of zero."""
         return self.change.significant and self.worse
+
+    def beyond(self, threshold: float) -> bool:
+        """Larger than the threshold and than what the runs can resolve."""
+        return abs(self.change.estimate) > max(threshold, self.detectable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +85,8 @@ class Comparison:
     not_compared: tuple[str, ...]
 
     def failing(self) -> tuple[Change, ...]:
-        """Significant regressions larger than the threshold."""
-        return tuple(
-            c for c in self.changes if c.regression and abs(c.change.estimate) > self.threshold
-        )
+        """Significant regressions larger than the threshold and the detectable effect."""
+        return tuple(c for c in self.changes if c.regression and c.beyond(self.threshold))
 
     @property
     def regressed(self) -> bool:
@@ -78,6 +95,13 @@ class Comparison:
     @property
     def inconclusive(self) -> bool:
         return bool(self.untrustworthy)
+
+    def detectable(self) -> dict[str, float]:
+        """Per metric, the median minimum detectable effect over the cells compared."""
+        by_metric: dict[str, list[float]] = {}
+        for change in self.changes:
+            by_metric.setdefault(change.metric.label, []).append(change.detectable)
+        return {label: statistics.median(found) for label, found in by_metric.items()}
 
 
 def check_same_schema(run_a: Path, run_b: Path) -> None:
@@ -93,16 +117,26 @@ def _label(point: Point, varying: Sequence[str]) -> str:
     return f"{point.params.variant}, {analysis.slice_label(point.params, varying)}"
 
 
+def _change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
+    if metric.series is not None:
+        change = estimates.change(before, after, metric.series, metric.percentile, relative=True)
+        a = estimates.level(before, metric.series, metric.percentile)
+        b = estimates.level(after, metric.series, metric.percentile)
+        # No relative change from a zero (e.g. no event-loop lag measured at all).
+        if change is None or a is None or b is None or a.value <= 0:
+            return None
+        return Change(label, metric, a.value, b.value, change)
+    assert metric.column is not None
+    x = analysis.per_second(before.trusted, metric.column, loaded_only=True)
+    y = analysis.per_second(after.trusted, metric.column, loaded_only=True)
+    if not enough(x, y) or x.mean() <= 0:
+        return None
+    return Change(label, metric, float(x.mean()), float(y.mean()), relative_change(x, y))
+
+
 def _changes(label: str, before: Point, after: Point) -> list[Change]:
-    changes = []
-    for metric in METRICS:
-        a = analysis.per_second(before.trusted, metric.column, metric.loaded_only)
-        b = analysis.per_second(after.trusted, metric.column, metric.loaded_only)
-        # No relative change from a zero mean (e.g. no event-loop lag measured at all).
-        if enough(a, b) and a.mean() > 0:
-            interval = relative_change(a, b)
-            changes.append(Change(label, metric, float(a.mean()), float(b.mean()), interval))
-    return changes
+    found = (_change(label, metric, before, after) for metric in METRICS)
+    return [change for change in found if change is not None]
 
 
 def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:

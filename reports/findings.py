@@ -4,10 +4,12 @@ Only trusted cells count (status ok, load generator not saturated, offered rate 
 the flagged ones of a slice are named in the finding as not counted. A finding whose cells
 the run lacks is skipped, and the report says which and why.
 
-Response latency, completion lag, event-loop lag and the /baseline-sync probe are compared as
-the mean of their per-second p99 (the time series), resampled by second. Results written before
-the time series had the probe's column compare the probe by the p99 of its histogram instead,
-resampled by request, and the finding says so.
+Every percentile is the percentile of all the requests (tasks, event-loop looks) it covers,
+from their merged histograms, and its interval comes from resampling seconds
+(`reports.stats`): never a mean of per-second percentiles. A percentile is only claimed from
+enough samples; the probe, a few requests a second, is compared at the highest percentile
+both sides can claim. Where one finding tests several strategies at once, the discoveries
+are controlled for the false discovery rate (`stats.CORRECTION`).
 """
 
 from __future__ import annotations
@@ -16,30 +18,17 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bgbench.hdr import quantile_of_counts
+from bgbench.results import names
 from bgbench.results.model import Run
 from bgbench.units import duration
-from reports import analysis
+from reports import analysis, capacity, estimates
 from reports.analysis import Point, Slice
+from reports.estimates import name as percentile_name
 from reports.formatting import interval_text, plural, share
-from reports.stats import (
-    Interval,
-    enough,
-    mean_difference,
-    mean_interval,
-    proportion_interval,
-    quantile_difference,
-)
+from reports.stats import CORRECTION, Interval, discoveries, proportion_interval
 
-P50 = "p50_us"
-P99 = "p99_us"
-LAG_P99 = "completion_lag_p99_us"
-LOOP_P99 = "event_loop_lag_p99_us"
-PROBE_P99 = "probe_p99_us"
-# The most thread-pool tokens in use: the app's peak (it looks every 10 ms), or in older results
-# only the sample it takes once a second.
+# The most thread-pool tokens in use: the app's peak (it looks every 10 ms).
 TOKENS_PEAK = "threadpool_tokens_in_use_max"
-TOKENS_SAMPLED = "threadpool_tokens_in_use"
 MIDDLEWARE = {
     "middleware_base": 'tasks attached in an @app.middleware("http")',
     "middleware_asgi": "tasks attached in a pure ASGI middleware",
@@ -79,15 +68,21 @@ class Findings:
 Groups = Sequence[Slice]
 
 
-def _difference(before: Point, after: Point, column: str) -> Interval | None:
-    """after − before of the mean per-second value, or None with too few seconds."""
-    a = analysis.per_second(before.trusted, column)
-    b = analysis.per_second(after.trusted, column)
-    return mean_difference(a, b) if enough(a, b) else None
+def _difference(before: Point, after: Point, series: str, percentile: float) -> Interval | None:
+    """after − before of the percentile over all requests, or None with too few seconds or
+    too few samples to claim it."""
+    return estimates.change(before, after, series, percentile)
 
 
-def _level(point: Point, column: str) -> float:
-    return float(analysis.per_second(point.trusted, column).mean())
+def _level(point: Point, series: str, percentile: float) -> float:
+    found = estimates.level(point, series, percentile)
+    assert found is not None  # callers chose points that have the series
+    return found.value
+
+
+def _count(point: Point, series: str) -> int:
+    found = estimates.seconds(point, series)
+    return 0 if found is None else found.total
 
 
 def _not_counted(
@@ -112,24 +107,22 @@ def lowest_p99(groups: Groups) -> list[Finding]:
             for p in group
             if p.usable
             and p.params.strategy not in analysis.CONTROLS
-            and enough(analysis.per_second(p.trusted, P99))
+            and estimates.comparable(p, names.RESPONSE, 99.0)
         ]
         if len(candidates) < 2:
             continue
-        best, runner_up = sorted(candidates, key=lambda p: _level(p, P99))[:2]
-        gap = _difference(best, runner_up, P99)
-        assert gap is not None  # both have enough seconds: checked above
-        best_p99 = mean_interval(analysis.per_second(best.trusted, P99))
+        best, runner_up = sorted(candidates, key=lambda p: _level(p, names.RESPONSE, 99.0))[:2]
+        gap = _difference(best, runner_up, names.RESPONSE, 99.0)
+        assert gap is not None  # both have enough seconds and requests: checked above
         lead = (
             f"{best.params.variant} keeps p99 response latency lowest"
             if gap.significant
             else f"{best.params.variant} and {runner_up.params.variant} tie for the lowest p99"
         )
         text = (
-            f"At {where}, {lead}: {duration(best_p99.estimate)} (mean per-second p99, "
-            f"95% CI {duration(best_p99.low)} to {duration(best_p99.high)}); "
-            f"{runner_up.params.variant} is {interval_text(gap)} slower, next of "
-            f"{len(candidates)} strategies."
+            f"At {where}, {lead}: {duration(_level(best, names.RESPONSE, 99.0))} over "
+            f"{_count(best, names.RESPONSE):,} requests; {runner_up.params.variant} is "
+            f"{interval_text(gap)} slower, next of {len(candidates)} strategies."
         )
         found.append(
             Finding(
@@ -182,13 +175,13 @@ def worker_limit(groups: Groups) -> list[Finding]:
             limits = [
                 p
                 for p in analysis.worker_points(group, strategy)
-                if p.usable and enough(analysis.per_second(p.trusted, LAG_P99))
+                if p.usable and estimates.comparable(p, names.COMPLETION_LAG, 99.0)
             ]
             if len(limits) < 2:
                 continue
             steps = []
             for before, after in itertools.pairwise(limits):
-                change = _difference(before, after, LAG_P99)
+                change = _difference(before, after, names.COMPLETION_LAG, 99.0)
                 assert change is not None  # every limit has enough seconds: checked above
                 steps.append((before, after, change))
             knee, shown = _knee(strategy, steps)
@@ -196,7 +189,7 @@ def worker_limit(groups: Groups) -> list[Finding]:
                 Finding(
                     "worker_limit",
                     where,
-                    f"At {where}, completion-lag p99 (mean per-second): {knee}.",
+                    f"At {where}, completion-lag p99 (over all tasks): {knee}.",
                     tuple(
                         Measure(f"lag p99 {b.params.variant} − {a.params.variant}", c)
                         for a, b, c in shown
@@ -206,56 +199,6 @@ def worker_limit(groups: Groups) -> list[Finding]:
                 )
             )
     return found
-
-
-def _probe_counts(point: Point) -> analysis.Counts | None:
-    return analysis.request_counts(point.trusted, probe=True)
-
-
-@dataclass(frozen=True, slots=True)
-class _ProbeP99:
-    """How the probe's p99 is compared: second by second like everything else, or, for results
-    whose time series has no probe column yet, over all its requests (its histogram, resampled
-    by request: that treats requests as independent, which they are not, so its intervals come
-    out too narrow)."""
-
-    by_second: bool
-
-    @classmethod
-    def of(cls, *compared: Point) -> _ProbeP99:
-        cells = [c for point in compared for c in point.trusted]
-        return cls(all(c.timeseries is not None and c.timeseries.has(PROBE_P99) for c in cells))
-
-    @property
-    def words(self) -> str:
-        return "mean per-second p99" if self.by_second else "p99 over all its requests"
-
-    @property
-    def note(self) -> str:
-        """A sentence to end the finding with: how the fallback was computed, and its caveat."""
-        if self.by_second:
-            return ""
-        return (
-            " These results have no per-second probe p99, so the probe's p99 comes from its "
-            "histogram, resampled by request: its interval is likely too narrow."
-        )
-
-    def change(self, before: Point, after: Point) -> Interval | None:
-        """after − before, or None if either lacks the measurements."""
-        if self.by_second:
-            return _difference(before, after, PROBE_P99)
-        counts = _probe_counts(before), _probe_counts(after)
-        if counts[0] is None or counts[1] is None:
-            return None
-        return quantile_difference(counts[0], counts[1], 99.0)
-
-    def level(self, point: Point) -> float:
-        """The point's p99; only for a point that `change` had the measurements of."""
-        if self.by_second:
-            return _level(point, PROBE_P99)
-        counts = _probe_counts(point)
-        assert counts is not None  # `change` returned an interval: the histogram is there
-        return quantile_of_counts(*counts, 99.0)
 
 
 def _gauge_max(point: Point, gauge: str) -> float | None:
@@ -272,21 +215,18 @@ def _pool_use(point: Point) -> str:
     """Whether the thread pool ran out, which tells starvation from a blocked event loop."""
     total = point.params.raw.get("threadpool_tokens")
     peak = _gauge_max(point, TOKENS_PEAK)
-    if peak is not None:
-        if total is None:
-            return f"peak {peak:g} thread-pool tokens in use"
-        verdict = "ran out" if peak >= total else "did not run out"
-        return f"peak {peak:g} of {total} thread-pool tokens in use: the pool {verdict}"
-    # Older results: a sample once a second, so a short peak between samples goes unseen.
-    sampled = _gauge_max(point, TOKENS_SAMPLED) or 0
+    if peak is None:
+        return "the thread pool's use was not recorded"
     if total is None:
-        return f"thread-pool tokens in use peaked at {sampled:g} (sampled each second)"
-    if sampled >= total:
-        return f"the thread pool ran out: all {total} tokens were in use"
-    return (
-        f"the thread pool was not seen to run out (sampled each second, at most {sampled:g} of "
-        f"{total} tokens in use)"
-    )
+        return f"peak {peak:g} thread-pool tokens in use"
+    verdict = "ran out" if peak >= total else "did not run out"
+    return f"peak {peak:g} of {total} thread-pool tokens in use: the pool {verdict}"
+
+
+def _probe_words(percentile: float, *points: Point) -> str:
+    counts = ", ".join(f"{_count(p, names.PROBE):,}" for p in points)
+    why = "" if percentile == 99.0 else ": too few for a p99"
+    return f"{percentile_name(percentile)} (of {counts} probe requests{why})"
 
 
 def starvation(groups: Groups) -> list[Finding]:
@@ -296,33 +236,43 @@ def starvation(groups: Groups) -> list[Finding]:
         if control is None or not control.usable:
             continue
         others = [p for p in group if p.usable and p is not control]
-        probe = _ProbeP99.of(control, *others)
-        changes = [(p, c) for p in others if (c := probe.change(control, p)) is not None]
+        q = estimates.tail([control, *others], names.PROBE)
+        if q is None:
+            continue
+        changes = [
+            (p, c) for p in others if (c := _difference(control, p, names.PROBE, q)) is not None
+        ]
         if not changes:
             continue
+        found_slower = discoveries([c.p_value or 1.0 for _, c in changes])
+        slower = [
+            p.params.variant
+            for (p, c), discovered in zip(changes, found_slower, strict=True)
+            if discovered and c.estimate > 0
+        ]
         worst, change = max(changes, key=lambda pc: pc[1].estimate)
-        before = duration(probe.level(control))
-        slower = [p.params.variant for p, c in changes if c.significant and c.estimate > 0]
-        if change.significant and change.estimate > 0:
+        before = duration(_level(control, names.PROBE, q))
+        words = _probe_words(q, control, worst)
+        if worst.params.variant in slower:
             text = (
                 f"At {where}, {worst.params.variant} slows the /baseline-sync probe (a "
                 f"`def` endpoint: it needs a thread-pool token and the event loop): its "
-                f"{probe.words} rose by {interval_text(change)} over {before} with no background "
-                f"work; {_pool_use(worst)}. Significantly slower probes: {', '.join(slower)}."
-                f"{probe.note}"
+                f"{words} rose by {interval_text(change)} over {before} with no background "
+                f"work; {_pool_use(worst)}. Slower probes ({CORRECTION}): {', '.join(slower)}."
             )
         else:
             text = (
-                f"At {where}, no strategy slowed the /baseline-sync probe's {probe.words} "
-                f"significantly: the largest change, with {worst.params.variant}, is "
-                f"{interval_text(change)} over {before} with no background work.{probe.note}"
+                f"At {where}, no strategy slowed the /baseline-sync probe significantly "
+                f"({CORRECTION}): the largest change of its {words}, with "
+                f"{worst.params.variant}, is {interval_text(change)} over {before} with no "
+                f"background work."
             )
         found.append(
             Finding(
                 "starvation",
                 where,
                 text,
-                (Measure(f"probe p99 {worst.params.variant} − none", change),),
+                (Measure(f"probe {percentile_name(q)} {worst.params.variant} − none", change),),
                 _cells(control, *(p for p, _ in changes)),
                 _not_counted(group),
             )
@@ -337,8 +287,8 @@ def blocking(groups: Groups) -> list[Finding]:
         async_point = analysis.find(group, "background_async")
         if not (blocking_point and async_point and blocking_point.usable and async_point.usable):
             continue
-        loop = _difference(async_point, blocking_point, LOOP_P99)
-        response = _difference(async_point, blocking_point, P99)
+        loop = _difference(async_point, blocking_point, names.EVENT_LOOP_LAG, 99.0)
+        response = _difference(async_point, blocking_point, names.RESPONSE, 99.0)
         if loop is None or response is None:
             continue
         measures = [Measure("event-loop lag p99", loop), Measure("response p99", response)]
@@ -347,18 +297,19 @@ def blocking(groups: Groups) -> list[Finding]:
             f"against background_async) changes event-loop lag p99 by {interval_text(loop)} "
             f"and every request's p99 response latency by {interval_text(response)}"
         )
-        probe = _ProbeP99.of(async_point, blocking_point)
-        probe_change = probe.change(async_point, blocking_point)
-        note = ""
-        if probe_change is not None:
-            measures.append(Measure("/baseline-sync probe p99", probe_change))
-            text += f"; the /baseline-sync probe's {probe.words} by {interval_text(probe_change)}"
-            note = probe.note
+        q = estimates.tail([async_point, blocking_point], names.PROBE)
+        probe = None if q is None else _difference(async_point, blocking_point, names.PROBE, q)
+        if q is not None and probe is not None:
+            measures.append(Measure(f"/baseline-sync probe {percentile_name(q)}", probe))
+            text += (
+                f"; the /baseline-sync probe's {_probe_words(q, async_point, blocking_point)} "
+                f"by {interval_text(probe)}"
+            )
         found.append(
             Finding(
                 "blocking",
                 where,
-                f"{text}.{note}",
+                f"{text}.",
                 tuple(measures),
                 _cells(async_point, blocking_point),
                 _not_counted(group, ["background_blocking", "background_async"]),
@@ -380,14 +331,14 @@ def _pairwise(
             other = analysis.find(group, strategy)
             if other is None or not other.usable:
                 continue
-            p50 = _difference(reference, other, P50)
-            p99 = _difference(reference, other, P99)
+            p50 = _difference(reference, other, names.RESPONSE, 50.0)
+            p99 = _difference(reference, other, names.RESPONSE, 99.0)
             if p50 is None or p99 is None:
                 continue
             text = (
                 f"At {where}, {strategy} ({describe(strategy)}) changes response "
                 f"latency against {base} by {interval_text(p50)} at p50 and "
-                f"{interval_text(p99)} at p99 (means of per-second percentiles)."
+                f"{interval_text(p99)} at p99."
             )
             found.append(
                 Finding(
@@ -460,6 +411,86 @@ def tasks_not_run(groups: Groups) -> list[Finding]:
     return found
 
 
+def _bounded_queue(group: Sequence[Point], point: Point, theory: capacity.Theory) -> str:
+    """What a bounded queue would have done instead: measured, where the slice has the same
+    strategy with a queue limit; else from theory, for the executor's `queue_limit`."""
+    limited = [
+        p
+        for p in group
+        if p.usable
+        and p.params.strategy == point.params.strategy
+        and p.params.workers == point.params.workers
+        and p.params.raw.get("queue_limit")
+    ]
+    if limited:
+        bounded = limited[0]
+        outcome = analysis.task_outcomes(bounded.trusted)
+        lag = estimates.level(bounded, names.COMPLETION_LAG, 99.0)
+        lag_text = f", completion lag p99 {lag.text()}" if lag else ""
+        return (
+            f" With a queue limit, {bounded.params.variant} answered "
+            f"{share(outcome.rejected / (outcome.enqueued or 1))} of its tasks' requests 503 "
+            f"instead{lag_text}."
+        )
+    if point.params.strategy != "executor":
+        return " Nothing bounds its queue: only a queue in front of it (and 503s) would."
+    limit = max(1, round(theory.per_second))  # one second of its capacity
+    wait = capacity.bounded_wait_s(theory, limit, point.params.ms)
+    refused = max(0.0, 1 - theory.per_second / (capacity.offered_tasks(point) or 1))
+    return (
+        f" A queue_limit of {limit} (one second of its capacity) would have kept completion "
+        f"lag under about {duration(wait * 1e6)} and answered about {share(refused)} of "
+        f"requests 503 (Retry-After) instead."
+    )
+
+
+def overload(groups: Groups) -> list[Finding]:
+    found = []
+    seen: set[int] = set()
+    for where, group in groups:
+        for point in group:
+            if id(point) in seen or not point.usable:
+                continue
+            seen.add(id(point))
+            offered = capacity.offered_tasks(point)
+            change = capacity.growth(point)
+            if change is None or not capacity.grows(change, offered):
+                continue
+            theory = capacity.theory(point)
+            expected = ""
+            if theory is not None and offered is not None:
+                expected = (
+                    f" against λ − k/s = {offered:g} − {theory.per_second:.3g} = "
+                    f"{offered - theory.per_second:.3g} tasks/s in theory ({theory.why}, "
+                    f"{point.params.ms:g} ms a task)"
+                )
+            done = capacity.completed_per_second(point)
+            done_text = f"; it finished {done.estimate:.3g} tasks/s" if done else ""
+            lag = estimates.level(point, names.COMPLETION_LAG, 99.0)
+            lag_text = (
+                f"; completion lag reached {duration(lag.max)} (p99 over all tasks {lag.text()})"
+                if lag
+                else ""
+            )
+            text = (
+                f"At {where}, {point.params.variant} falls behind: its backlog grew by "
+                f"{change.estimate:.3g} tasks/s (95% CI {change.low:.3g} to {change.high:.3g})"
+                f"{expected}{done_text}{lag_text}."
+            )
+            if theory is not None:
+                text += _bounded_queue(group, point, theory)
+            found.append(
+                Finding(
+                    "overload",
+                    where,
+                    text,
+                    (Measure(f"backlog growth {point.params.variant}, tasks/s", change),),
+                    point.cell_ids,
+                )
+            )
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Kind:
     title: str
@@ -468,6 +499,11 @@ class _Kind:
 
 
 KINDS: dict[str, _Kind] = {
+    "overload": _Kind(
+        "Where the work outruns the workers: a backlog without bound",
+        "a trusted cell whose backlog grew significantly while the load ran",
+        overload,
+    ),
     "lowest_p99": _Kind(
         "Which strategy keeps p99 lowest at each load",
         "two trusted strategies other than the controls (none, inline) at one workload and load",

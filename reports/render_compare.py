@@ -9,24 +9,38 @@ from reports.formatting import interval_text, share
 
 
 def _value(change: Change, value: float) -> str:
-    return f"{value:.1f} req/s" if change.metric.column == "achieved_rps" else duration(value)
+    return f"{value:.1f} req/s" if change.metric.column is not None else duration(value)
 
 
 def _verdict(change: Change, threshold: float) -> str:
     if not change.change.significant:
         return "not significant"
     if change.regression:
-        return (
-            "REGRESSION" if abs(change.change.estimate) > threshold else "worse, within threshold"
-        )
+        if change.beyond(threshold):
+            return "REGRESSION"
+        if abs(change.change.estimate) > threshold:
+            return "worse, below the detectable effect"
+        return "worse, within threshold"
     return "better"
+
+
+def _detectable(comparison: Comparison) -> list[str]:
+    found = comparison.detectable()
+    if not found:
+        return []
+    return [
+        "minimum detectable effect (median over cells; 80% power at the 5% level): "
+        + ", ".join(f"{label} {share(value)}" for label, value in found.items()),
+        "no change smaller than it, or than the threshold, is called a regression",
+    ]
 
 
 def render_comparison(comparison: Comparison) -> str:
     a, b = comparison.run_a.run_id, comparison.run_b.run_id
     lines = [
-        f"compare A {a} -> B {b} (threshold {share(comparison.threshold)}; change = B/A - 1, "
-        f"mean of per-second values, 95% CI by block bootstrap)",
+        f"compare A {a} -> B {b} (threshold {share(comparison.threshold)}; change = B/A - 1; "
+        f"percentiles of all requests, 95% CI by resampling seconds)",
+        *_detectable(comparison),
         "",
     ]
     width = max((len(c.cell) for c in comparison.changes), default=10)
@@ -34,7 +48,7 @@ def render_comparison(comparison: Comparison) -> str:
         f"{c.cell:<{width}}  {c.metric.label:<23} {_value(c, c.before):>11} -> "
         f"{_value(c, c.after):>11}  "
         f"{interval_text(c.change, as_share=True, say_significance=False)}  "
-        f"{_verdict(c, comparison.threshold)}"
+        f"MDE {share(c.detectable)}  {_verdict(c, comparison.threshold)}"
         for c in comparison.changes
     )
     if comparison.not_compared:
@@ -45,7 +59,8 @@ def render_comparison(comparison: Comparison) -> str:
         lines += ["cells that broke in B:", *(f"  {line}" for line in comparison.broken)]
     if failing:
         lines.append(
-            f"{len(failing)} significant regressions beyond {share(comparison.threshold)}:"
+            f"{len(failing)} significant regressions beyond {share(comparison.threshold)} "
+            f"and the detectable effect:"
         )
         lines.extend(
             f"  {c.cell}: {c.metric.label} {interval_text(c.change, as_share=True)}"

@@ -24,11 +24,13 @@ from bgbench.results.model import (
     Interference,
     LoadGen,
     Probe,
+    SecondHistograms,
     ServerMetrics,
     Summary,
     TaskStats,
     TimeSeries,
 )
+from bgbench.results import names
 from bgbench.results.names import SCHEMA_VERSION, TIMESERIES_COLUMNS
 from sweep.definition import CellSpec
 from sweep.sampler import Sample
@@ -231,7 +233,7 @@ def timeseries(
     last_partial = math.ceil(client["stopped_at"])
     per_second = {int(row["second"]): row for row in client.get("per_second", [])}
     probe_seconds = {int(row["second"]): row for row in client.get("per_second_probe", [])}
-    windows = {math.floor(s.window["since"] + 0.5): s for s in samples if s.window is not None}
+    windows = {_window_second(s): s for s in samples if s.window is not None}
     seconds = [
         s
         for s in sorted(set(per_second) | set(windows))
@@ -263,6 +265,54 @@ def timeseries(
             row.update(_server_row(sample))
         rows.append(row)
     return TimeSeries.from_rows(rows)
+
+
+def _window_second(sample: Sample) -> int:
+    """The wall-clock second a window stands for: the sampler ticks on whole seconds."""
+    assert sample.window is not None
+    return math.floor(sample.window["since"] + 0.5)
+
+
+def _encoded_merge(encoded: Iterable[str | None]) -> str | None:
+    present = [e for e in encoded if e]
+    if not present:
+        return None
+    merged = hdr.merge(present)
+    return hdr.encode(merged) if merged.get_total_count() else None
+
+
+def _window_series(sample: Sample) -> dict[str, str | None]:
+    window = sample.window
+    assert window is not None
+    tasks = window["tasks"].values()
+    return {
+        names.SERVER: _encoded_merge(_the_loads(_server_latency(window))),
+        names.COMPLETION_LAG: _encoded_merge(task["completion_lag_us"] for task in tasks),
+        names.EVENT_LOOP_LAG: _encoded_merge([window["event_loop_lag_us"]]),
+    }
+
+
+def second_histograms(client: Mapping[str, Any], measured: Sequence[Sample]) -> SecondHistograms:
+    """Every second of the measured phase that recorded something, with its own histograms:
+    the client's from its per-second tallies (measured requests only), the app's from the
+    measured windows, the same ones the cell's whole-phase histograms merge."""
+    by_second: dict[int, dict[str, str | None]] = {}
+    for row in client.get("per_second", []):
+        into = by_second.setdefault(int(row["second"]), {})
+        into[names.RESPONSE] = row["uncorrected"] if row["requests"] else None
+        into[names.RESPONSE_CORRECTED] = row.get("corrected") if row["requests"] else None
+    for row in client.get("per_second_probe", []):
+        if row["requests"]:
+            by_second.setdefault(int(row["second"]), {})[names.PROBE] = row["uncorrected"]
+    for sample in measured:
+        by_second.setdefault(_window_second(sample), {}).update(_window_series(sample))
+    seconds = tuple(sorted(by_second))
+    return SecondHistograms(
+        seconds=seconds,
+        series={
+            name: tuple(by_second[s].get(name) for s in seconds) for name in names.SECOND_SERIES
+        },
+    )
 
 
 def _server_row(sample: Sample) -> dict[str, Any]:
@@ -388,6 +438,7 @@ def build(outcome: CellOutcome) -> Cell:
                 server=task_histograms,
                 event_loop_lag=loop_lag,
                 server_latency=by_route,
+                per_second=second_histograms(client, measured),
             ),
             timeseries=timeseries(client, outcome.samples, client.get("offered_rps")),
         )

@@ -242,6 +242,24 @@ class ClientHistograms:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondHistograms:
+    """Each second's own HDR histogram of each series (`names.SECOND_SERIES`), encoded, or
+    None where that second recorded nothing. Merged, a series' seconds are exactly the cell's
+    histogram of it; resampled by second, they give its percentiles' confidence intervals.
+
+    `seconds` are epoch seconds, in order: for the client's series the second a request was
+    meant to be sent in (warm-up requests are never in one), for the app's series the second
+    of its /metrics/window; the measured phase's first and last seconds may be partial."""
+
+    seconds: tuple[int, ...]
+    series: Mapping[str, tuple[str | None, ...]]
+
+    def of(self, name: str) -> tuple[str | None, ...]:
+        """One series, second by second (all None if the cell did not record it)."""
+        return self.series.get(name) or (None,) * len(self.seconds)
+
+
+@dataclass(frozen=True, slots=True)
 class Histograms:
     """histograms.json: encoded HDR histograms, decoded only by the analyses that need them."""
 
@@ -251,6 +269,7 @@ class Histograms:
     event_loop_lag: str | None = field(metadata=_key("event_loop_lag_us"))
     # route path -> encoded: the app's own clock, per route it timed
     server_latency: Mapping[str, str] = field(metadata=_key("server_latency_us"))
+    per_second: SecondHistograms
 
 
 @dataclass(frozen=True, slots=True)

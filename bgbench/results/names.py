@@ -4,7 +4,9 @@ writer (the sweep) and the reader (reports, compare). docs/results-format.md des
 from __future__ import annotations
 
 # 2: send lag, interference, the server's own latency and each flag's reason.
-SCHEMA_VERSION = 2
+# 3: each second's own histograms (histograms.json `per_second`): percentiles and their
+#    confidence intervals come from merged histograms, never from per-second percentiles.
+SCHEMA_VERSION = 3
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"
@@ -41,3 +43,12 @@ TIMESERIES_COLUMNS = (
     "loadgen_foreign_percent",
     "steal_percent",
 )
+
+# The series histograms.json keeps per second (`per_second`), each a latency in µs.
+RESPONSE = "response_us"  # the load's requests, from the actual send (the probe's left out)
+RESPONSE_CORRECTED = "response_corrected_us"  # the same, from the intended send
+PROBE = "probe_us"  # the /baseline-sync probe's requests
+SERVER = "server_us"  # the app's own clock for the load's requests
+COMPLETION_LAG = "completion_lag_us"  # every task key's, merged: the cell's background work
+EVENT_LOOP_LAG = "event_loop_lag_us"
+SECOND_SERIES = (RESPONSE, RESPONSE_CORRECTED, PROBE, SERVER, COMPLETION_LAG, EVENT_LOOP_LAG)

@@ -26,6 +26,13 @@ from bgbench.results.names import SCHEMA_VERSION
 
 T = TypeVar("T")
 
+# What an older version lacks that this one needs: why it is refused rather than half-read.
+_WHY_REFUSED = {
+    1: "it records no send lag and no interference, so its cells cannot be judged; ",
+    2: "it keeps no histogram per second, so no percentile's confidence interval can be "
+    "computed from merged histograms; ",
+}
+
 
 def read_json(path: Path, what: str) -> Any:
     try:
@@ -157,11 +164,7 @@ def load_run(run_dir: Path) -> Run:
     manifest = _read_manifest(run_dir)
     version: int = manifest["schema_version"]
     if version != SCHEMA_VERSION:
-        older = (
-            "it records no send lag and no interference, so its cells cannot be judged; "
-            if version < SCHEMA_VERSION
-            else ""
-        )
+        older = _WHY_REFUSED.get(version, "") if version < SCHEMA_VERSION else ""
         raise ReportInputError(
             f"{run_dir}: results schema version {version}, but this bgbench reads version "
             f"{SCHEMA_VERSION}; {older}re-run the sweep, or report it with the bgbench that "

@@ -27,6 +27,7 @@ from bgbench.results.model import (
     LoadGen,
     ManifestCell,
     Probe,
+    SecondHistograms,
     ServerMetrics,
     Summary,
     TaskStats,
@@ -36,10 +37,11 @@ from bgbench.results.model import (
 GOLDEN = Path(__file__).parent / "golden"
 RUN_ID = "20250101T000000Z-golden"
 SLOWER_RUN_ID = "20250102T000000Z-golden-slower"
-DURATION_S = 10
+DURATION_S = 20  # at 50 req/s, the 1,000 requests a p99 is claimed from
 PROBE_RATE = 10.0
+LOOP_LOOKS = 100  # per second: the app's event-loop monitor looks every 10 ms
 # Per-second deviations around a level: they sum to zero, so a column's mean is its level.
-PATTERN = (-2, 1, 0, 2, -1, 1, -2, 0, 2, -1)
+PATTERN = (-2, 1, 0, 2, -1, 1, -2, 0, 2, -1) * 2
 Z99 = NormalDist().inv_cdf(0.99)
 
 
@@ -339,10 +341,31 @@ def _histogram(spread: Spread, n: int) -> Any:
     return histogram
 
 
-@functools.cache  # the slower run repeats most cells; summarizing is the slow part
-def _summary_and_encoding(spread: Spread, n: int) -> tuple[dict[str, Any], str]:
-    histogram = _histogram(spread, n)
-    return hdr.summarize(histogram), hdr.encode(histogram)
+@dataclass(frozen=True)
+class Recorded:
+    """A spread recorded second by second (each second's p99 at its per-second level), and
+    the cell's histogram of it: exactly those seconds merged, as the sweep writes them."""
+
+    summary: Summary
+    encoded: str
+    seconds: tuple[str, ...]
+
+
+@functools.cache  # the slower run repeats most cells; recording is the slow part
+def _recorded(spread: Spread, n: int) -> Recorded:
+    each = max(n // DURATION_S, 1)
+    seconds = []
+    for level in spread.per_second():
+        # That second's p99 is its level; its median keeps the spread's p50 : p99 ratio.
+        seconds.append(_histogram(Spread(level * spread.p50 / spread.p99, level), each))
+    merged = hdr.new_histogram()
+    for histogram in seconds:
+        merged.add(histogram)
+    return Recorded(
+        Summary.of(hdr.summarize(merged)),
+        hdr.encode(merged),
+        tuple(hdr.encode(h) for h in seconds),
+    )
 
 
 def _params(spec: Spec) -> CellParams:
@@ -375,31 +398,40 @@ def _raw_params(spec: Spec) -> dict[str, Any]:
     }
 
 
-def _summary(spread: Spread, n: int) -> tuple[Summary, str]:
-    summary, encoded = _summary_and_encoding(spread, n)
-    return Summary.of(summary), encoded
+Series = dict[str, tuple[str | None, ...]]
 
 
-def _client(spec: Spec) -> tuple[ClientMetrics, dict[str, ClientHistograms]]:
+def _client(spec: Spec) -> tuple[ClientMetrics, dict[str, ClientHistograms], Series]:
     offered = spec.rate if spec.users is None else None
     achieved = (offered or 110.0) * spec.achieved_share
     requests = round(achieved * DURATION_S)
-    latency, latency_enc = _summary(spec.latency, requests)
-    corrected = corrected_enc = send_lag = send_lag_enc = None
+    latency = _recorded(spec.latency, requests)
+    series: Series = {names.RESPONSE: latency.seconds}
+    corrected = send_lag = None
     if offered is not None:
         factor = spec.corrected_factor
         corrected_spread = Spread(
-            spec.latency.p50 * (1 + (factor - 1) / 4), spec.latency.p99 * factor
+            spec.latency.p50 * (1 + (factor - 1) / 4),
+            spec.latency.p99 * factor,
+            spec.latency.amplitude * factor,
         )
-        corrected, corrected_enc = _summary(corrected_spread, requests)
-        send_lag, send_lag_enc = _summary(SEND_LAG, requests)
-    histograms = {f"/{spec.strategy}": ClientHistograms(latency_enc, corrected_enc, send_lag_enc)}
+        corrected = _recorded(corrected_spread, requests)
+        send_lag = _recorded(SEND_LAG, requests)
+        series[names.RESPONSE_CORRECTED] = corrected.seconds
+    histograms = {
+        f"/{spec.strategy}": ClientHistograms(
+            latency.encoded,
+            corrected.encoded if corrected else None,
+            send_lag.encoded if send_lag else None,
+        )
+    }
     probe = None
     if spec.probe is not None:
         probe_requests = round(PROBE_RATE * DURATION_S)
-        probe_latency, probe_enc = _summary(spec.probe, probe_requests)
-        probe = Probe(PROBE_REQUEST, probe_requests, 0, PROBE_RATE, probe_latency)
-        histograms[PROBE_REQUEST] = ClientHistograms(probe_enc, None, None)
+        probe_latency = _recorded(spec.probe, probe_requests)
+        probe = Probe(PROBE_REQUEST, probe_requests, 0, PROBE_RATE, probe_latency.summary)
+        histograms[PROBE_REQUEST] = ClientHistograms(probe_latency.encoded, None, None)
+        series[names.PROBE] = probe_latency.seconds
     dropped = "dropped" in spec.flags
     client = ClientMetrics(
         requests=requests,
@@ -411,24 +443,26 @@ def _client(spec: Spec) -> tuple[ClientMetrics, dict[str, ClientHistograms]]:
         scheduled_rps=offered,  # constant arrivals: the schedule is the offered rate
         achieved_rps=round(achieved, 2),
         duration_s=float(DURATION_S),
-        latency=latency,
-        latency_corrected=corrected,
-        send_lag=send_lag,
+        latency=latency.summary,
+        latency_corrected=corrected.summary if corrected else None,
+        send_lag=send_lag.summary if send_lag else None,
         probe=probe,
         locust={
             "requests": requests,
             "failures": 0,
             "rps": round(achieved, 1),
-            "median_ms": round(latency.p50 / 1000),
-            "p99_ms": round(latency.p99 / 1000),
+            "median_ms": round(latency.summary.p50 / 1000),
+            "p99_ms": round(latency.summary.p99 / 1000),
         },
     )
-    return client, histograms
+    return client, histograms, series
 
 
-def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[str, str]]]:
+def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[str, str]], Series]:
     tasks: dict[str, TaskStats] = {}
     encoded: dict[str, dict[str, str]] = {}
+    loop_lag = _recorded(spec.loop_lag, DURATION_S * LOOP_LOOKS)
+    series: Series = {names.EVENT_LOOP_LAG: loop_lag.seconds}
     if spec.lag is not None:
         enqueued = requests * spec.tasks_per_request
         failed = round(enqueued * spec.failed_share)
@@ -439,7 +473,7 @@ def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[st
             max(spec.lag.p50 - spec.ms * 1000, 50), max(spec.lag.p99 - spec.ms * 1000, 200)
         )
         timings = {
-            name: _summary(spread, completed + failed)
+            name: _recorded(spread, completed + failed)
             for name, spread in [
                 ("queue_wait_us", wait),
                 ("run_time_us", run_time),
@@ -454,14 +488,15 @@ def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[st
             failed=failed,
             not_run=not_run,
             rejected=0,
-            queue_wait=timings["queue_wait_us"][0],
-            run_time=timings["run_time_us"][0],
-            completion_lag=timings["completion_lag_us"][0],
+            queue_wait=timings["queue_wait_us"].summary,
+            run_time=timings["run_time_us"].summary,
+            completion_lag=timings["completion_lag_us"].summary,
         )
-        encoded[key] = {name: timing[1] for name, timing in timings.items()}
+        encoded[key] = {name: timing.encoded for name, timing in timings.items()}
+        series[names.COMPLETION_LAG] = timings["completion_lag_us"].seconds
     server = ServerMetrics(
         tasks=tasks,
-        event_loop_lag=_summary(spec.loop_lag, DURATION_S * 20)[0],
+        event_loop_lag=loop_lag.summary,
         gauges_max={
             "in_flight": round(spec.backlog_growth * DURATION_S) + 2,
             "executor_queue_depth": round(spec.backlog_growth * DURATION_S),
@@ -472,7 +507,16 @@ def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[st
         latency=None,
         shutdown={"drained": True, "waited_s": 0.2},
     )
-    return server, encoded
+    return server, encoded, series
+
+
+def _per_second(index: int, series: Series) -> SecondHistograms:
+    # Each cell a minute after the last, from 2025-01-01T00:00:00Z.
+    start = 1_735_689_600 + 60 * index
+    return SecondHistograms(
+        seconds=tuple(range(start, start + DURATION_S)),
+        series={name: series.get(name) or (None,) * DURATION_S for name in names.SECOND_SERIES},
+    )
 
 
 def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
@@ -496,8 +540,8 @@ def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
         pinning={"server_cpus": [0], "loadgen_cpus": [1]},
     )
     if spec.status != "failed":
-        client, client_histograms = _client(spec)
-        server, server_histograms = _server(spec, client.requests)
+        client, client_histograms, client_series = _client(spec)
+        server, server_histograms, server_series = _server(spec, client.requests)
         task = next(iter(server.tasks.values()), None)
         # The warm-up's tasks count in the accounting (whole life of the app), not in `tasks`.
         enqueued = task.enqueued if task else 0
@@ -522,8 +566,9 @@ def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
                 probe=PROBE_REQUEST if spec.probe else None,
                 client=client_histograms,
                 server=server_histograms,
-                event_loop_lag=_summary(spec.loop_lag, DURATION_S * 20)[1],
+                event_loop_lag=_recorded(spec.loop_lag, DURATION_S * LOOP_LOOKS).encoded,
                 server_latency={},
+                per_second=_per_second(index, {**client_series, **server_series}),
             ),
             timeseries=_timeseries(spec, client.achieved_rps, task.completed if task else 0),
         )

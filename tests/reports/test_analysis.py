@@ -28,15 +28,15 @@ def _cell(run: Run, cell_id: str) -> Cell:
             "016-inline-sleep200ms-wna-r250",
             (
                 "saturated (227.5 req/s answered of 250 scheduled (91%, under 95%); the "
-                "schedule fell behind: 2275 requests sent of 2500 offered (91%), more than 1% "
-                "(26) explains)",
+                "schedule fell behind: 4550 requests sent of 5000 offered (91%), more than 1% "
+                "(51) explains)",
             ),
         ),
         (
             "019-none-none-wna-r3000",
             (
                 "saturated (load generator CPU 97% of its 1 core(s), above 90%; the schedule "
-                "fell behind: 28800 requests sent of 30000 offered (96%), more than 1% (301) "
+                "fell behind: 57600 requests sent of 60000 offered (96%), more than 1% (601) "
                 "explains)",
             ),
         ),
@@ -88,7 +88,7 @@ def test_slices_keep_different_work_apart_and_share_the_control(golden_run: Run)
 def test_per_second_pools_repeats(golden_run: Run) -> None:
     point = next(p for p in analysis.points(golden_run.cells) if len(p.cells) == 2)
     pooled = analysis.per_second(point.trusted, "p99_us")
-    assert pooled.size == 20
+    assert pooled.size == 40
     assert pooled.mean() == pytest.approx((4000 + 4200) / 2)
 
 
@@ -122,10 +122,10 @@ def test_the_probe_is_told_apart_by_the_name_the_results_give(tmp_path: Path) ->
     probe = analysis.latency_summary([cell], probe=True)
     assert probe is not None
     assert probe.p99 == cell.client.probe.latency.p99
-    # 250 req/s for 10 s: 2500 requests of the load, the probe's 100 left out.
+    # 250 req/s for 20 s: 5000 requests of the load, the probe's 200 left out.
     load = analysis.request_counts([cell])
     assert load is not None
-    assert int(load[1].sum()) == 2500
+    assert int(load[1].sum()) == 5000
 
 
 def test_lag_summary_falls_back_to_the_cells_own(tmp_path: Path) -> None:
@@ -142,11 +142,13 @@ def test_lag_summary_falls_back_to_the_cells_own(tmp_path: Path) -> None:
 
 def test_task_outcomes(golden_run: Run) -> None:
     outcomes = analysis.task_outcomes([_cell(golden_run, "009-failing-sleep200ms-wna-r100")])
+    # 6000 tasks in the measured phase and the warm-up's 1200 (20% more), which complete.
     assert (outcomes.enqueued, outcomes.completed, outcomes.failed, outcomes.not_run) == (
-        3000,
-        1000,
-        1000,
-        1000,
+        7200,
+        3200,
+        2000,
+        2000,
     )
+    assert outcomes.completed + outcomes.failed + outcomes.not_run + outcomes.lost == 7200
     lost = analysis.task_outcomes([_cell(golden_run, "037-queue-cpu5ms-w4-r50")])
     assert lost.lost == 3

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bgbench import hdr
 from bgbench.results.model import Run
 from bgbench.results.names import SCHEMA_VERSION
 from bgbench.results.reader import load_run
 from reports.commands import add_compare_arguments, run_compare, threshold
-from reports.compare import compare_runs
+from reports.compare import METRICS, Change, Comparison, compare_runs
+from reports.render_compare import render_comparison
+from reports.stats import Interval
 from tests.reports.conftest import GOLDEN_RUN, SLOWER_RUN
 
 
@@ -35,23 +38,75 @@ def test_a_run_against_itself(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_slower_run_fails_naming_the_regression(capsys: pytest.CaptureFixture[str]) -> None:
     assert _compare(str(GOLDEN_RUN), str(SLOWER_RUN), "--threshold", "10%") == 1
     out = capsys.readouterr().out
-    assert "2 significant regressions beyond 10%:" in out
-    assert "  background, sleep 200 ms at 100 req/s, with a probe: p99 latency +50%" in out
+    assert "2 significant regressions beyond 10% and the detectable effect:" in out
+    assert "  background, sleep 200 ms at 100 req/s, with a probe: p99 latency +42.7%" in out
+    assert "minimum detectable effect (median over cells; 80% power at the 5% level): " in out
+
+
+def _p99(run_dir: Path, *cells: str) -> int:
+    """The load's p99 over the cells' whole histograms, merged: the other way to the same."""
+    encoded = []
+    for cell in cells:
+        data = json.loads((run_dir / "cells" / cell / "histograms.json").read_text())
+        encoded.append(data["client"]["/background"]["uncorrected"])
+    found = hdr.percentile(hdr.merge(encoded), 99.0)
+    assert found is not None
+    return found
 
 
 def test_the_regression_numbers(golden_run: Run) -> None:
     comparison = compare_runs(golden_run, load_run(SLOWER_RUN), 0.10)
     (p99, corrected) = comparison.failing()
-    # Per-second p99 of background at 100 req/s: 4100 µs pooled (levels 4000 and 4200),
-    # and 1.5 × that in the slower copy: 6150 / 4100 − 1 = 0.5.
-    assert p99.before == pytest.approx(4100)
-    assert p99.after == pytest.approx(6150)
-    assert p99.change.estimate == pytest.approx(0.5)
+    # The p99 of all of background's requests at 100 req/s, its two repeats merged; the
+    # slower copy spreads them 1.5 times as far at the p99.
+    repeats = ("002-background-sleep200ms-wna-r100", "003-background-sleep200ms-wna-r100-x2")
+    assert p99.before == _p99(GOLDEN_RUN, *repeats)
+    assert p99.after == _p99(SLOWER_RUN, *repeats)
+    assert p99.change.estimate == pytest.approx(p99.after / p99.before - 1)
     assert p99.change.low > 0.10
-    assert corrected.metric.column == "p99_corrected_us"
+    assert p99.change.low > p99.detectable / 2  # resolved, not merely significant
+    assert corrected.metric.label == "p99 latency, corrected"
     # Everything else is the same data: nothing else is even significant.
     others = [c for c in comparison.changes if c not in (p99, corrected)]
     assert not [c for c in others if c.change.significant]
+
+
+def _change(estimate: float, low: float, high: float, spread: float, worse: bool = True) -> Change:
+    metric = METRICS[1] if worse else METRICS[3]  # p99 latency; achieved rate (higher is better)
+    return Change(
+        "a cell", metric, 1000, 1000 * (1 + estimate), Interval(estimate, low, high, spread=spread)
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "regression", "failing", "verdict"),
+    [
+        # +30%, resolved (MDE 2.8 × 2% = 5.6%): a regression beyond the 10% threshold.
+        (_change(0.30, 0.25, 0.35, 0.02), True, True, "REGRESSION"),
+        # +30% and significant, but the runs only resolve 2.8 × 15% = 42%: never called.
+        (_change(0.30, 0.02, 0.58, 0.15), True, False, "worse, below the detectable effect"),
+        # +5%, resolved: worse, but within the threshold.
+        (_change(0.05, 0.03, 0.07, 0.01), True, False, "worse, within threshold"),
+        # Exactly at the threshold is not beyond it.
+        (_change(0.10, 0.08, 0.12, 0.01), True, False, "worse, within threshold"),
+        # −30% latency: better.
+        (_change(-0.30, -0.35, -0.25, 0.02), False, False, "better"),
+        # The interval spans zero: nothing either way.
+        (_change(0.30, -0.1, 0.7, 0.2), False, False, "not significant"),
+        # The achieved rate fell by 30%: a rate, higher is better, so a drop is the regression.
+        (_change(-0.30, -0.35, -0.25, 0.02, worse=False), True, True, "REGRESSION"),
+        # The achieved rate rose: better.
+        (_change(0.30, 0.25, 0.35, 0.02, worse=False), False, False, "better"),
+    ],
+)
+def test_when_a_change_is_a_regression(
+    golden_run: Run, change: Change, regression: bool, failing: bool, verdict: str
+) -> None:
+    assert change.regression == regression
+    comparison = Comparison(golden_run, golden_run, 0.10, (change,), (), (), ())
+    assert bool(comparison.failing()) == failing
+    assert comparison.regressed == failing
+    assert f"  {verdict}" in render_comparison(comparison)
 
 
 def test_a_threshold_above_the_change_passes() -> None:
@@ -111,7 +166,7 @@ def test_achieved_rate_leaves_out_the_drain(golden_run: Run) -> None:
         if c.metric.column == "achieved_rps"
         and c.cell.startswith("none, no background work at 100")
     )
-    # 10 loaded seconds at 100 + 0.5 × PATTERN (mean 100); the drain second's 0 left out.
+    # 20 loaded seconds at 100 + 0.5 × PATTERN (mean 100); the drain second's 0 left out.
     assert none.before == pytest.approx(100)
 
 

@@ -38,8 +38,8 @@ def test_golden_run_loads_every_cell(golden_run: Run) -> None:
 def test_timeseries_reads_empty_fields_as_not_measured(golden_run: Run) -> None:
     none = golden_run.cells[0]
     assert none.timeseries is not None
-    assert len(none.timeseries) == 11  # 10 s of load, 1 s of drain
-    assert none.timeseries.column("offered_rps", loaded_only=True).size == 10
+    assert len(none.timeseries) == 21  # 20 s of load, 1 s of drain
+    assert none.timeseries.column("offered_rps", loaded_only=True).size == 20
     assert np.isnan(none.timeseries.columns["completion_lag_p99_us"]).all()
     assert none.timeseries.column("completion_lag_p99_us").size == 0
     assert none.timeseries.column("p99_us").mean() == pytest.approx(2500)

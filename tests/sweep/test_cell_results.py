@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bgbench import hdr
+from bgbench.results import names
 from bgbench.results.model import HarnessShare, LoadGen
 from sweep.cell_results import CellOutcome, accounting, build, timeseries
 from sweep.definition import CellSpec
@@ -170,6 +171,35 @@ def test_a_good_cell_is_ok_with_its_client_and_server_numbers() -> None:
     assert series.columns["send_lag_p99_us"][0] == 500
     assert series.columns["backlog"][0] == 2
     assert series.columns["offered_rps"][10] == 0  # the drain second, after the load
+
+
+def test_each_seconds_histograms_merge_into_the_cells() -> None:
+    samples = [window(T0 - 1, 99, 3)] + [window(T0 + s, 50, 2) for s in range(11)]
+    client = client_json(500)
+    client["per_second_probe"] = [
+        {"second": int(T0) + 3, "requests": 2, "failures": 0, "uncorrected": encoded(300, 9000)}
+    ]
+    cell = build(outcome(client, samples))
+    assert cell.histograms is not None
+    per_second = cell.histograms.per_second
+    # Ten seconds of requests, eleven measured windows (the last one the drain), and the
+    # warm-up's window left out, as the cell's own histograms leave it out.
+    assert per_second.seconds == tuple(int(T0) + s for s in range(11))
+    assert set(per_second.series) == set(names.SECOND_SERIES)
+    response = [e for e in per_second.of(names.RESPONSE) if e]
+    assert len(response) == 10
+    assert hdr.merge(response).get_total_count() == 500
+    assert per_second.of(names.RESPONSE)[10] is None  # the drain: no requests
+    lag = [e for e in per_second.of(names.COMPLETION_LAG) if e]
+    merged_lag = hdr.merge(lag)
+    whole_lag = hdr.decode(cell.histograms.server["executor/sleep"]["completion_lag_us"])
+    assert merged_lag.get_total_count() == whole_lag.get_total_count() == 550
+    assert hdr.percentile(merged_lag, 99) == hdr.percentile(whole_lag, 99)
+    probe = per_second.of(names.PROBE)
+    assert [i for i, e in enumerate(probe) if e] == [3]
+    # The server's clock for the load: the probe's route (/baseline-sync) is not the load's.
+    assert all(e is None for e in per_second.of(names.SERVER))
+    assert all(e is not None for e in per_second.of(names.EVENT_LOOP_LAG))
 
 
 def test_the_server_clock_and_the_harness_share_come_from_the_apps_own_timer() -> None:

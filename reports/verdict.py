@@ -1,0 +1,334 @@
+"""The answer the report exists for: for each workload at each load, a row per strategy with
+what it costs the user, what happens to the work, what it does to everyone else and what it
+loses on a crash; a verdict in words; and "choose X when" lines derived from those rows.
+
+Every number is one of `reports.estimates` (percentiles of merged histograms, claimed only
+from enough samples) or `reports.capacity`; the words follow from the numbers by the rules
+below, never written per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bgbench.results import names
+from bgbench.results.model import Run
+from reports import analysis, capacity, estimates, guarantees
+from reports.analysis import Point
+from reports.capacity import Theory
+from reports.estimates import Level
+from reports.formatting import signed_duration
+from reports.stats import Interval, discoveries
+
+# "Stalls everyone": the probe slowed significantly, by at least this much and this share of
+# its level with no background work.
+STALL_US = 1000.0
+STALL_SHARE = 0.5
+# "The user waits": the median response slowed by at least this share of the task's time.
+WAIT_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    point: Point
+    p50: Level | None
+    p99: Level | None
+    p50_change: Interval | None  # against the `none` control
+    p99_change: Interval | None
+    lag_p99: Level | None
+    offered: float | None  # tasks/s
+    theory: Theory | None
+    completed: Interval | None  # tasks finished per loaded second
+    growth: Interval | None  # the backlog's slope, tasks/s
+    probe_percentile: float | None
+    probe_change: Interval | None  # against the `none` control
+    probe_slower: bool  # a discovery, the slice's probe changes corrected together
+    failed_or_not_run: tuple[int, int]  # of enqueued
+    on_crash: str
+    verdict: str
+
+    @property
+    def variant(self) -> str:
+        return self.point.params.variant
+
+    @property
+    def grows(self) -> bool:
+        return capacity.grows(self.growth, self.offered)
+
+    @property
+    def fine(self) -> bool:
+        return self.verdict == FINE
+
+
+FINE = "fine"
+
+
+@dataclass(frozen=True, slots=True)
+class SliceVerdict:
+    where: str
+    rows: tuple[Row, ...]
+    choose: tuple[str, ...]
+
+
+def _growth_words(row: Row) -> str:
+    assert row.growth is not None
+    text = f"backlog grows without bound: {row.growth.estimate:.3g} tasks/s"
+    if row.theory is not None and row.offered is not None:
+        expected = row.offered - row.theory.per_second
+        text += f" (theory {expected:.3g})" if expected > 0 else " (theory: it keeps up)"
+    return text
+
+
+def _stalls(row: Row, control: Point | None) -> bool:
+    change = row.probe_change
+    if not row.probe_slower or change is None or control is None or row.probe_percentile is None:
+        return False
+    base = estimates.level(control, names.PROBE, row.probe_percentile)
+    return base is not None and change.estimate >= max(STALL_US, STALL_SHARE * base.value)
+
+
+def _waits(row: Row) -> bool:
+    change = row.p50_change
+    work_us = row.point.params.ms * 1000
+    return (
+        change is not None
+        and change.significant
+        and work_us > 0
+        and change.estimate >= WAIT_SHARE * work_us
+    )
+
+
+def _verdict(row: Row, control: Point | None) -> str:
+    point = row.point
+    if not point.usable:
+        return "not trusted: " + "; ".join(point.problems)
+    if point.params.strategy == "none":
+        return "the control: no background work"
+    said = []
+    if row.grows:
+        said.append(_growth_words(row))
+    if _stalls(row, control):
+        assert row.probe_change is not None
+        assert row.probe_percentile is not None
+        said.append(
+            f"stalls everyone: the probe's {estimates.name(row.probe_percentile)} "
+            f"{signed_duration(row.probe_change.estimate)}"
+        )
+    if _waits(row):
+        assert row.p50_change is not None
+        said.append(f"the user waits: {signed_duration(row.p50_change.estimate)} at p50")
+    bad, enqueued = row.failed_or_not_run
+    if bad:
+        said.append(f"{bad:,} of {enqueued:,} tasks failed or never ran")
+    return "; ".join(said) or FINE
+
+
+def _change(control: Point | None, point: Point, series: str, q: float) -> Interval | None:
+    if control is None or point is control or not control.usable:
+        return None
+    return estimates.change(control, point, series, q)
+
+
+def _row(point: Point, control: Point | None, probe_q: float | None, slower: bool) -> Row:
+    outcome = analysis.task_outcomes(point.trusted)
+    probe = None if probe_q is None else _change(control, point, names.PROBE, probe_q)
+    row = Row(
+        point=point,
+        p50=estimates.level(point, names.RESPONSE, 50.0),
+        p99=estimates.level(point, names.RESPONSE, 99.0),
+        p50_change=_change(control, point, names.RESPONSE, 50.0),
+        p99_change=_change(control, point, names.RESPONSE, 99.0),
+        lag_p99=estimates.level(point, names.COMPLETION_LAG, 99.0),
+        offered=capacity.offered_tasks(point),
+        theory=capacity.theory(point),
+        completed=capacity.completed_per_second(point),
+        growth=capacity.growth(point),
+        probe_percentile=probe_q,
+        probe_change=probe,
+        probe_slower=slower,
+        failed_or_not_run=(outcome.failed + outcome.not_run, outcome.enqueued),
+        on_crash=guarantees.on_crash(point.params.strategy),
+        verdict="",
+    )
+    return replace(row, verdict=_verdict(row, control))
+
+
+def _probe_discoveries(
+    control: Point | None, points: Sequence[Point], q: float | None
+) -> dict[int, bool]:
+    """Which points slowed the probe, the slice's comparisons corrected together (BH)."""
+    if control is None or q is None:
+        return {}
+    tested = [(p, c) for p in points if (c := _change(control, p, names.PROBE, q)) is not None]
+    found = discoveries([c.p_value or 1.0 for _, c in tested])
+    return {
+        id(p): discovered and c.estimate > 0
+        for (p, c), discovered in zip(tested, found, strict=True)
+    }
+
+
+def _ordered(points: Sequence[Point]) -> list[Point]:
+    return sorted(points, key=lambda p: (p.params.strategy != "none", min(p.cell_ids)))
+
+
+# --- "choose X when" ---------------------------------------------------------------------
+
+
+def _p99_text(row: Row) -> str:
+    return "?" if row.p99 is None else row.p99.text()
+
+
+def _best(where: str, rows: Sequence[Row]) -> list[str]:
+    candidates = [
+        r
+        for r in rows
+        if r.fine and r.point.params.strategy not in analysis.CONTROLS and r.p99 and r.p99.claimed
+    ]
+    if not candidates:
+        return [f"At {where}, no strategy was fine: see the verdicts."] if rows else []
+    best = min(candidates, key=lambda r: r.p99.value if r.p99 else 0)
+    tied = [
+        r.variant
+        for r in candidates
+        if r is not best
+        and (c := estimates.change(best.point, r.point, names.RESPONSE, 99.0)) is not None
+        and not c.significant
+    ]
+    lag = f", completion lag p99 {best.lag_p99.text()}" if best.lag_p99 else ""
+    line = (
+        f"At {where}, choose {best.variant}: the lowest response p99 of the fine strategies "
+        f"({_p99_text(best)}{lag})"
+    )
+    if tied:
+        line += f"; {', '.join(tied)} not significantly different at p99"
+    lines = [line + "."]
+    kept = [r for r in candidates if guarantees.survives_crash(r.point.params.strategy)]
+    if kept and not guarantees.survives_crash(best.point.params.strategy):
+        safe = min(kept, key=lambda r: r.p99.value if r.p99 else 0)
+        cost = estimates.change(best.point, safe.point, names.RESPONSE, 99.0)
+        price = f": {signed_duration(cost.estimate)} at p99 against {best.variant}" if cost else ""
+        lines.append(
+            f"Choose {safe.variant} when the work must survive a crash of the app: it "
+            f"{safe.on_crash}{price}."
+        )
+    return lines
+
+
+def _warnings(rows: Sequence[Row]) -> list[str]:
+    lines = []
+    for row in rows:
+        params = row.point.params
+        if row.grows and row.offered is not None:
+            done = f"{row.completed.estimate:.3g}" if row.completed else "fewer"
+            busy = row.offered * params.ms / 1000
+            fix = (
+                f"it needs more than {busy:.3g} workers busy at once (λ × task time), or a "
+                f"queue_limit to answer the excess 503"
+                if params.strategy in analysis.WORKER_STRATEGIES
+                else "move the work to a bounded pool or a queue"
+            )
+            lines.append(
+                f"{row.variant} cannot keep up at {params.load} of {params.work}: it finished "
+                f"{done} tasks/s of {row.offered:g} offered; {fix}."
+            )
+        if "stalls everyone" in row.verdict:
+            lines.append(
+                f"Avoid {row.variant} at {params.load} of {params.work}: it slows every other "
+                f"request of the app (the /baseline-sync probe)."
+            )
+        if "the user waits" in row.verdict:
+            lines.append(
+                f"{row.variant} makes the user wait for the work: use it only when the response "
+                f"needs the work's result."
+            )
+    return lines
+
+
+def compute(run: Run) -> tuple[SliceVerdict, ...]:
+    verdicts = []
+    for where, group in analysis.slices(analysis.points(run.cells)):
+        control = analysis.find(group, "none")
+        points = _ordered(group)
+        others = [p for p in points if p is not control and p.usable]
+        probe_q = (
+            estimates.tail([control, *others], names.PROBE)
+            if control is not None and control.usable
+            else None
+        )
+        slower = _probe_discoveries(control, others, probe_q)
+        rows = tuple(_row(p, control, probe_q, slower.get(id(p), False)) for p in points)
+        if len(rows) < 2 and control is not None:
+            continue  # a control alone: nothing to decide
+        verdicts.append(SliceVerdict(where, rows, (*_best(where, rows), *_warnings(rows))))
+    return tuple(verdicts)
+
+
+def percentile_cell(level: Level | None, change: Interval | None) -> str:
+    """`2.3 ms (+1.1 ms)`: the level, and its change against the control where measured."""
+    if level is None:
+        return ""
+    text = level.text()
+    if change is not None and level.claimed:
+        text += f" ({signed_duration(change.estimate)}{'' if change.significant else ', n.s.'})"
+    return text
+
+
+def capacity_cell(row: Row) -> str:
+    """Measured tasks/s where the backlog grew (that is the capacity), else "kept up"; and
+    k/s from theory where it applies."""
+    theory = f"; theory {row.theory.per_second:.3g}/s ({row.theory.why})" if row.theory else ""
+    if row.grows and row.completed is not None:
+        return f"{row.completed.estimate:.3g}/s{theory}"
+    if row.offered is None or row.point.params.strategy in analysis.CONTROLS:
+        return theory.removeprefix("; ")
+    return f"kept up with {row.offered:g}/s{theory}"
+
+
+def growth_cell(row: Row) -> str:
+    if row.growth is None or row.point.params.strategy in analysis.CONTROLS:
+        return ""
+    text = f"{row.growth.estimate:+.3g}/s"
+    if row.theory is not None and row.offered is not None:
+        text += f" (theory {max(row.offered - row.theory.per_second, 0):.3g})"
+    return text
+
+
+def probe_cell(row: Row) -> str:
+    if row.probe_change is None or row.probe_percentile is None:
+        return ""
+    mark = "" if row.probe_slower else (" n.s." if not row.probe_change.significant else "")
+    return (
+        f"{estimates.name(row.probe_percentile)} {signed_duration(row.probe_change.estimate)}{mark}"
+    )
+
+
+def lag_cell(row: Row) -> str:
+    return "" if row.lag_p99 is None else row.lag_p99.text()
+
+
+TABLE_HEADER = (
+    "strategy",
+    "response p50 (vs none)",
+    "response p99 (vs none)",
+    "completion lag p99",
+    "capacity, tasks/s",
+    "backlog growth, tasks/s",
+    "on a crash",
+    "others (the probe, vs none)",
+    "verdict",
+)
+
+
+def table_row(row: Row) -> tuple[str, ...]:
+    return (
+        row.variant,
+        percentile_cell(row.p50, row.p50_change),
+        percentile_cell(row.p99, row.p99_change),
+        lag_cell(row),
+        capacity_cell(row),
+        growth_cell(row),
+        row.on_crash,
+        probe_cell(row),
+        row.verdict,
+    )
