@@ -3,14 +3,18 @@ write this one document, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgbench.results import names
 from bgbench.results.model import Cell, Run, Summary
 from bgbench.units import duration
-from reports import analysis
+from reports import analysis, estimates, verdict
 from reports.findings import Findings
+from reports.formatting import share
+from reports.stats import CORRECTION, POWER, claimable, detectable, quantile_interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +33,20 @@ class RenderedFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class VerdictSection:
+    """One workload at one load: the strategies' table and the choices it leads to."""
+
+    where: str
+    table: Table
+    choose: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     title: str
     about: Table
     notices: tuple[str, ...]
+    verdicts: tuple[VerdictSection, ...]
     findings: Findings
     figures: tuple[RenderedFigure, ...]
     flagged: Table
@@ -105,7 +119,14 @@ def _notices(run: Run, flagged: int) -> tuple[str, ...]:
 
 
 def _ms(summary: Summary | None, name: str = "p99") -> str:
-    return "" if summary is None else duration(summary.percentile(name))
+    """The percentile, or where too few samples lie above it to claim it, the largest and
+    how many there were."""
+    if summary is None:
+        return ""
+    percentile = 99.0 if name == "p99" else 50.0
+    if not claimable(summary.count, percentile):
+        return f"max {duration(summary.max)} of {summary.count:,}"
+    return duration(summary.percentile(name))
 
 
 def _cell_row(cell: Cell) -> tuple[str, ...]:
@@ -126,6 +147,44 @@ def _cell_row(cell: Cell) -> tuple[str, ...]:
         duration(cell.harness.p50_us) if cell.harness else "",
         _ms(lag),
         _ms(client.probe.latency if client and client.probe else None),
+    )
+
+
+def _resolution(run: Run) -> tuple[str, str] | None:
+    """What this run can resolve: the smallest difference in p99 (and p50) between two of its
+    cells that a comparison would find 80% of the time at the 5% level, from the cells' own
+    noise (median over the trusted points with enough requests)."""
+    spreads: dict[float, list[float]] = {50.0: [], 99.0: []}
+    for point in analysis.points(run.cells):
+        found = estimates.seconds(point, names.RESPONSE) if point.usable else None
+        if found is None or found.seconds < 3:
+            continue
+        for percentile, into in spreads.items():
+            interval = quantile_interval(found, percentile)
+            if claimable(found.total, percentile) and interval.spread and interval.estimate:
+                into.append(interval.spread / interval.estimate)
+    if not spreads[99.0]:
+        return None
+    # Two cells, each with this relative standard error: the difference's is √2 times it.
+    effects = {q: detectable(2**0.5 * statistics.median(v)) for q, v in spreads.items() if v}
+    text = ", ".join(f"p{q:g} {share(d)}" for q, d in sorted(effects.items(), reverse=True))
+    return (
+        "resolution",
+        f"two cells differing by less than {text} are not told apart here (minimum "
+        f"detectable effect, median over {len(spreads[99.0])} trusted cells; {POWER:.0%} "
+        f"power at the 5% level). A percentile is claimed from 10 / (1 − q) samples at "
+        f"least; comparisons of several strategies at once use {CORRECTION}.",
+    )
+
+
+def _verdicts(run: Run) -> tuple[VerdictSection, ...]:
+    return tuple(
+        VerdictSection(
+            found.where,
+            Table(verdict.TABLE_HEADER, tuple(verdict.table_row(r) for r in found.rows)),
+            found.choose,
+        )
+        for found in verdict.compute(run)
     )
 
 
@@ -160,10 +219,15 @@ def build_document(run: Run, findings: Findings, figures: Sequence[RenderedFigur
         ),
         tuple(_cell_row(c) for c in run.cells),
     )
+    about = _about(run)
+    resolution = _resolution(run)
+    if resolution is not None:
+        about = Table(about.header, (*about.rows, resolution))
     return Document(
         title=f"bgbench report: {run.run_id}",
-        about=_about(run),
+        about=about,
         notices=_notices(run, len(flagged)),
+        verdicts=_verdicts(run),
         findings=findings,
         figures=tuple(figures),
         flagged=Table(("cell", "strategy", "work and load", "why not trusted"), flagged),

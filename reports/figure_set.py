@@ -21,7 +21,7 @@ from reports.figures.rate import RateLine, RatePoint, latency_vs_rate
 from reports.figures.timeseries import cell_timeseries
 from reports.figures.workers import WorkerLine, WorkerPoint, latency_vs_workers
 from reports.pytest_benchmark import BenchmarkFile
-from reports.style import strategy_colour, workload_colour
+from reports.style import strategy_colours, workload_colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +97,17 @@ def _corrected(where: str, group: Sequence[Point]) -> PlannedFigure | None:
 
 
 def _lag_cdf(where: str, group: Sequence[Point]) -> PlannedFigure | None:
-    curves = []
-    for point in group:
-        counts = analysis.completion_lag_counts(point.shown)
-        if counts is not None:
-            colour = strategy_colour(point.params.strategy)
-            curves.append(LagCurve(_label(point), colour, *counts, flagged=not point.usable))
-    if not curves:
+    measured = [(p, c) for p in group if (c := analysis.completion_lag_counts(p.shown)) is not None]
+    if not measured:
         return None
+    # Colours over the curves drawn: executor ×1 and executor ×5 are two curves, two shades.
+    colours = strategy_colours(
+        [p.params.strategy for p, _ in measured], [not p.usable for p, _ in measured]
+    )
+    curves = [
+        LagCurve(_label(point), colour, *counts, flagged=not point.usable)
+        for (point, counts), colour in zip(measured, colours, strict=True)
+    ]
     return PlannedFigure(
         slug("completion-lag-cdf", where),
         f"Completion lag of background tasks, {where}",
@@ -169,9 +172,10 @@ def _workers_by_workload(slices: Iterable[Slice]) -> PlannedFigure | None:
             best[workload] = (where, executors)
     if not best:
         return None
+    colours = workload_colours(list(best))
     lines = [
-        _worker_line(where, workload_colour(workload), executors, "executor")
-        for workload, (where, executors) in best.items()
+        _worker_line(where, colour, executors, "executor")
+        for (where, executors), colour in zip(best.values(), colours, strict=True)
     ]
     return PlannedFigure(
         "workers-executor",
@@ -189,7 +193,10 @@ def _worker_kinds(where: str, group: Sequence[Point]) -> PlannedFigure | None:
     ]
     if len(strategies) < 2:
         return None
-    lines = [_worker_line(s, strategy_colour(s), group, s) for s in strategies]
+    colours = strategy_colours(strategies)
+    lines = [
+        _worker_line(s, colour, group, s) for s, colour in zip(strategies, colours, strict=True)
+    ]
     return PlannedFigure(
         slug("workers-kinds", where),
         f"Threads, processes and Celery workers, {where}",
@@ -226,10 +233,11 @@ def _rate_figures(all_points: Sequence[Point]) -> list[PlannedFigure]:
             if rate_point is not None:
                 variants.setdefault(point.params.variant, []).append(rate_point)
         strategies = {p.params.variant: p.params.strategy for p in [*controls, *members]}
+        drawn = {variant: rates for variant, rates in variants.items() if len(rates) >= 2}
+        colours = strategy_colours([strategies[variant] for variant in drawn])
         lines = [
-            RateLine(variant, strategy_colour(strategies[variant]), rates)
-            for variant, rates in variants.items()
-            if len(rates) >= 2
+            RateLine(variant, colour, rates)
+            for (variant, rates), colour in zip(drawn.items(), colours, strict=True)
         ]
         # The control alone is no comparison: it needs a strategy that does the work.
         if any(line.label != "none" for line in lines):

@@ -24,7 +24,7 @@ from bgbench.units import duration
 from reports import analysis, capacity, estimates
 from reports.analysis import Point, Slice
 from reports.estimates import name as percentile_name
-from reports.formatting import interval_text, plural, share
+from reports.formatting import interval_text, plural, share, significant
 from reports.stats import CORRECTION, Interval, discoveries, proportion_interval
 
 # The most thread-pool tokens in use: the app's peak (it looks every 10 ms).
@@ -460,12 +460,12 @@ def overload(groups: Groups) -> list[Finding]:
             expected = ""
             if theory is not None and offered is not None:
                 expected = (
-                    f" against λ − k/s = {offered:g} − {theory.per_second:.3g} = "
-                    f"{offered - theory.per_second:.3g} tasks/s in theory ({theory.why}, "
+                    f" against λ − k/s = {offered:g} − {significant(theory.per_second)} = "
+                    f"{significant(offered - theory.per_second)} tasks/s in theory ({theory.why}, "
                     f"{point.params.ms:g} ms a task)"
                 )
             done = capacity.completed_per_second(point)
-            done_text = f"; it finished {done.estimate:.3g} tasks/s" if done else ""
+            done_text = f"; it finished {significant(done.estimate)} tasks/s" if done else ""
             lag = estimates.level(point, names.COMPLETION_LAG, 99.0)
             lag_text = (
                 f"; completion lag reached {duration(lag.max)} (p99 over all tasks {lag.text()})"
@@ -474,7 +474,8 @@ def overload(groups: Groups) -> list[Finding]:
             )
             text = (
                 f"At {where}, {point.params.variant} falls behind: its backlog grew by "
-                f"{change.estimate:.3g} tasks/s (95% CI {change.low:.3g} to {change.high:.3g})"
+                f"{significant(change.estimate)} tasks/s (95% CI {significant(change.low)} to "
+                f"{significant(change.high)})"
                 f"{expected}{done_text}{lag_text}."
             )
             if theory is not None:

@@ -4,9 +4,11 @@ nothing fetched, so it opens from disk with no server and no network."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from html import escape
 
 from reports.document import Document, RenderedFigure, Table
+from reports.formatting import anchor
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -19,6 +21,9 @@ th { background: #f2f2f2; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #444; font-size: 0.9em; }
+nav.contents { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.3em 1em;
+               display: inline-block; margin-bottom: 1em; }
+nav.contents ol { margin: 0.3em 0; padding-left: 1.5em; }
 """
 
 
@@ -43,7 +48,29 @@ def _figure(figure: RenderedFigure) -> str:
     )
 
 
+def _verdict(document: Document) -> str | None:
+    if not document.verdicts:
+        return None
+    parts = [
+        '<p class="small">Per workload and load, every strategy against the <code>none</code> '
+        "control at the same load; percentiles of all requests, <i>n.s.</i> where the change "
+        "is not significant. The verdict and the choices follow from the numbers by fixed "
+        "rules (docs/reports.md).</p>"
+    ]
+    for section in document.verdicts:
+        choose = "".join(f"<li>{escape(line)}</li>" for line in section.choose)
+        parts.append(
+            f"<h3>{escape(section.where)}</h3>{_table(section.table)}"
+            + (f"<ul>{choose}</ul>" if choose else "")
+        )
+    return "".join(parts)
+
+
 def _findings(document: Document) -> str:
+    intro = (
+        '<p class="small">Each with its 95% confidence interval (bootstrap); "not significant" '
+        "when the interval includes no difference. Flagged cells are never used.</p>"
+    )
     items = []
     for finding in document.findings.found:
         extra = f"<br><span class='small'>cells: {escape(', '.join(finding.cells))}</span>"
@@ -57,33 +84,59 @@ def _findings(document: Document) -> str:
         f"<li><b>{escape(s.title)}</b>: skipped, {escape(s.reason)}.</li>"
         for s in document.findings.skipped
     )
-    html = f"<ol>{''.join(items)}</ol>" if items else "<p>No finding could be drawn.</p>"
+    html = intro + (f"<ol>{''.join(items)}</ol>" if items else "<p>No finding could be drawn.</p>")
     if skipped:
         html += f"<h3>Findings skipped</h3><ul>{skipped}</ul>"
     return html
 
 
+def _figures(document: Document) -> str | None:
+    return "".join(_figure(f) for f in document.figures) or None
+
+
+def _flagged(document: Document) -> str:
+    # Written even when empty: that nothing was flagged is worth saying.
+    return _table(document.flagged) if document.flagged.rows else "<p>None.</p>"
+
+
+def _cells(document: Document) -> str:
+    return _table(document.cells)
+
+
+# A section: its title (the h2, and its anchor) and what writes its body from the document;
+# a body of None leaves the section out of the page and so of the contents.
+Section = tuple[str, Callable[[Document], str | None]]
+# The page's sections in order. A new one is a line here, and one in render_markdown.SECTIONS.
+SECTIONS: tuple[Section, ...] = (
+    ("Verdict", _verdict),
+    ("Findings", _findings),
+    ("Figures", _figures),
+    ("Flagged cells", _flagged),
+    ("All cells", _cells),
+)
+
+
+def _contents(titles: list[str]) -> str:
+    links = "".join(f'<li><a href="#{escape(anchor(t))}">{escape(t)}</a></li>' for t in titles)
+    return f'<nav class="contents" aria-label="Contents"><b>Contents</b><ol>{links}</ol></nav>'
+
+
 def render_html(document: Document) -> str:
+    # The contents list exactly the sections written below: both come from this one list.
+    sections = [(title, body) for title, write in SECTIONS if (body := write(document)) is not None]
     notices = "".join(f"<p class='notice'>{escape(n)}</p>" for n in document.notices)
-    figures = "".join(_figure(f) for f in document.figures)
-    flagged = _table(document.flagged) if document.flagged.rows else "<p>None.</p>"
+    body = "\n".join(
+        f'<h2 id="{escape(anchor(title))}">{escape(title)}</h2>\n{html}' for title, html in sections
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{escape(document.title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{escape(document.title)}</h1>
+{_contents([title for title, _ in sections])}
 {_table(document.about)}
 {notices}
-<h2>Findings</h2>
-<p class="small">Each with its 95% confidence interval (bootstrap); "not significant" when the
-interval includes no difference. Flagged cells are never used.</p>
-{_findings(document)}
-<h2>Figures</h2>
-{figures}
-<h2>Flagged cells</h2>
-{flagged}
-<h2>All cells</h2>
-{_table(document.cells)}
+{body}
 </body>
 </html>
 """

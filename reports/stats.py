@@ -66,12 +66,15 @@ class Interval:
     @property
     def detectable(self) -> float | None:
         """The smallest true change this comparison would find 80% of the time at the 5%
-        level: (z(0.975) + z(0.8)) standard errors, about 2.8."""
-        if self.spread is None:
-            return None
-        normal = NormalDist()
-        z = normal.inv_cdf(1 - (1 - self.confidence) / 2) + normal.inv_cdf(POWER)
-        return z * self.spread
+        level, for a difference (its standard error is `spread`)."""
+        return None if self.spread is None else detectable(self.spread)
+
+
+def detectable(standard_error: float) -> float:
+    """The minimum detectable effect of a difference with this standard error: (z(0.975) +
+    z(0.8)) standard errors, about 2.8."""
+    normal = NormalDist()
+    return (normal.inv_cdf(1 - (1 - CONFIDENCE) / 2) + normal.inv_cdf(POWER)) * standard_error
 
 
 def _interval(estimate: float, draws: FloatArray, *, difference: bool) -> Interval:

@@ -1,12 +1,17 @@
 """Colours, markers and the figure shell every figure shares, so a strategy has one colour
-across the whole report and every figure is built the same way."""
+family across the whole report, no two series of one figure share a colour, and every figure
+is built the same way."""
 
 from __future__ import annotations
 
+import colorsys
+import itertools
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
@@ -52,6 +57,79 @@ def strategy_colour(strategy: str) -> str:
 
 def workload_colour(workload: str) -> str:
     return WORKLOAD_COLOURS.get(workload) or _stable(workload)
+
+
+# How far a family's shades reach: mixed with black up to the first, with white up to the
+# second. Further, a dark shade loses its hue and a light one vanishes on white. Flagged
+# series stay greys, nearer their own grey than to the dark grey of `none`.
+SHADES = (0.5, 0.65)
+FLAGGED_SHADES = (0.4, 0.45)
+_FLAGGED = "\0flagged"  # the family of flagged series: a key no strategy can be called
+
+
+def _mix(colour: str, tone: float) -> str:
+    """`colour` mixed with black (tone below 0) or white (above 0) by the tone's size."""
+    towards = 1.0 if tone > 0 else 0.0
+    red, green, blue = (c + (towards - c) * abs(tone) for c in to_rgb(colour))
+    return to_hex((red, green, blue))
+
+
+def _shades(colour: str, count: int, darkest: float, lightest: float) -> list[str]:
+    """`count` shades of `colour`, dark to light, evenly spaced from mixed with `darkest`
+    black to mixed with `lightest` white; the one nearest the colour itself is the colour, so
+    a strategy keeps its colour among its shades (and alone, it is just its colour)."""
+    if count == 1:
+        return [to_hex(colour)]
+    tones = [-darkest + (darkest + lightest) * i / (count - 1) for i in range(count)]
+    tones[min(range(count), key=lambda i: abs(tones[i]))] = 0.0
+    return [_mix(colour, tone) for tone in tones]
+
+
+def _spares() -> Iterator[str]:
+    """Colours for a family or a shade whose colour is already taken in the figure: the
+    fallback palette, then hues the golden ratio of a turn apart, which never come round to
+    one another."""
+    yield from _FALLBACK
+    for i in itertools.count():
+        red, green, blue = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.7, 0.75)
+        yield to_hex((red, green, blue))
+
+
+def _unused(colour: str, taken: set[str]) -> str:
+    return colour if colour not in taken else next(c for c in _spares() if c not in taken)
+
+
+def distinct_colours(families: Sequence[str], colour_of: Callable[[str], str]) -> list[str]:
+    """One colour for each series of a figure, given the family each belongs to (its
+    strategy, its workload), no two the same: a family with one series gets the family's
+    colour, a family with several (executor ×1 and executor ×5) gets shades of it, dark to
+    light in the order given. A family whose colour is taken here already (two new names
+    whose fallback colours collide) moves to a spare one."""
+    members: dict[str, list[int]] = {}
+    for index, family in enumerate(families):
+        members.setdefault(family, []).append(index)
+    colours = [""] * len(families)
+    taken: set[str] = set()
+    for family, indices in members.items():
+        flagged = family == _FLAGGED
+        base = _unused(to_hex(FLAGGED_COLOUR if flagged else colour_of(family)), taken)
+        shades = _shades(base, len(indices), *(FLAGGED_SHADES if flagged else SHADES))
+        for index, shade in zip(indices, shades, strict=True):
+            colours[index] = _unused(shade, taken)
+            taken.add(colours[index])
+    return colours
+
+
+def strategy_colours(strategies: Sequence[str], flagged: Sequence[bool] | None = None) -> list[str]:
+    """A colour per series of strategies (`distinct_colours`); flagged series are greys,
+    whatever their strategy: grey means not trusted throughout the report."""
+    marks = flagged if flagged is not None else [False] * len(strategies)
+    families = [_FLAGGED if f else s for s, f in zip(strategies, marks, strict=True)]
+    return distinct_colours(families, strategy_colour)
+
+
+def workload_colours(workloads: Sequence[str]) -> list[str]:
+    return distinct_colours(workloads, workload_colour)
 
 
 def new_figure(

@@ -18,7 +18,7 @@ from reports import analysis, capacity, estimates, guarantees
 from reports.analysis import Point
 from reports.capacity import Theory
 from reports.estimates import Level
-from reports.formatting import signed_duration
+from reports.formatting import signed_duration, significant
 from reports.stats import Interval, discoveries
 
 # "Stalls everyone": the probe slowed significantly, by at least this much and this share of
@@ -73,10 +73,10 @@ class SliceVerdict:
 
 def _growth_words(row: Row) -> str:
     assert row.growth is not None
-    text = f"backlog grows without bound: {row.growth.estimate:.3g} tasks/s"
+    text = f"backlog grows without bound: {significant(row.growth.estimate)} tasks/s"
     if row.theory is not None and row.offered is not None:
         expected = row.offered - row.theory.per_second
-        text += f" (theory {expected:.3g})" if expected > 0 else " (theory: it keeps up)"
+        text += f" (theory {significant(expected)})" if expected > 0 else " (theory: it keeps up)"
     return text
 
 
@@ -220,11 +220,11 @@ def _warnings(rows: Sequence[Row]) -> list[str]:
     for row in rows:
         params = row.point.params
         if row.grows and row.offered is not None:
-            done = f"{row.completed.estimate:.3g}" if row.completed else "fewer"
+            done = f"{significant(row.completed.estimate)}" if row.completed else "fewer"
             busy = row.offered * params.ms / 1000
             fix = (
-                f"it needs more than {busy:.3g} workers busy at once (λ × task time), or a "
-                f"queue_limit to answer the excess 503"
+                f"it needs more than {significant(busy)} workers busy at once (λ × task time), "
+                f"or a queue_limit to answer the excess 503"
                 if params.strategy in analysis.WORKER_STRATEGIES
                 else "move the work to a bounded pool or a queue"
             )
@@ -277,10 +277,13 @@ def percentile_cell(level: Level | None, change: Interval | None) -> str:
 def capacity_cell(row: Row) -> str:
     """Measured tasks/s where the backlog grew (that is the capacity), else "kept up"; and
     k/s from theory where it applies."""
-    theory = f"; theory {row.theory.per_second:.3g}/s ({row.theory.why})" if row.theory else ""
+    theory = (
+        f"; theory {significant(row.theory.per_second)}/s ({row.theory.why})" if row.theory else ""
+    )
     if row.grows and row.completed is not None:
-        return f"{row.completed.estimate:.3g}/s{theory}"
-    if row.offered is None or row.point.params.strategy in analysis.CONTROLS:
+        return f"{significant(row.completed.estimate)}/s{theory}"
+    untrusted = not row.point.usable  # nothing measured to say it kept up
+    if untrusted or row.offered is None or row.point.params.strategy in analysis.CONTROLS:
         return theory.removeprefix("; ")
     return f"kept up with {row.offered:g}/s{theory}"
 
@@ -288,9 +291,9 @@ def capacity_cell(row: Row) -> str:
 def growth_cell(row: Row) -> str:
     if row.growth is None or row.point.params.strategy in analysis.CONTROLS:
         return ""
-    text = f"{row.growth.estimate:+.3g}/s"
+    text = f"{'+' if row.growth.estimate >= 0 else ''}{significant(row.growth.estimate)}/s"
     if row.theory is not None and row.offered is not None:
-        text += f" (theory {max(row.offered - row.theory.per_second, 0):.3g})"
+        text += f" (theory {significant(max(row.offered - row.theory.per_second, 0))})"
     return text
 
 

@@ -14,6 +14,7 @@ from hdrh.histogram import HdrHistogram
 
 from bgbench import hdr, trust
 from bgbench.contract import COUNTERS, PROBE_ROUTE, TIMINGS
+from bgbench.results import names
 from bgbench.results.model import (
     Accounting,
     Cell,
@@ -30,7 +31,6 @@ from bgbench.results.model import (
     TaskStats,
     TimeSeries,
 )
-from bgbench.results import names
 from bgbench.results.names import SCHEMA_VERSION, TIMESERIES_COLUMNS
 from sweep.definition import CellSpec
 from sweep.sampler import Sample
@@ -270,7 +270,8 @@ def timeseries(
 def _window_second(sample: Sample) -> int:
     """The wall-clock second a window stands for: the sampler ticks on whole seconds."""
     assert sample.window is not None
-    return math.floor(sample.window["since"] + 0.5)
+    since: float = sample.window["since"]
+    return math.floor(since + 0.5)
 
 
 def _encoded_merge(encoded: Iterable[str | None]) -> str | None:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from bgbench.hdr import IntArray
 from bgbench.results.model import FloatArray
 from reports.analysis import TaskOutcomes
-from reports.style import FLAGGED_COLOUR, latency_axis, new_figure
+from reports.style import latency_axis, new_figure
 
 OUTCOME_COLOURS = {
     "completed": "#a1d99b",
@@ -34,7 +34,7 @@ SHORT_LABELS = {"failed": "failed", "not_run": "not run", "rejected": "rejected"
 @dataclass(frozen=True, slots=True)
 class LagCurve:
     label: str
-    colour: str
+    colour: str  # a grey for a flagged curve (`style.strategy_colours`)
     values_us: FloatArray
     counts: IntArray
     flagged: bool
@@ -48,7 +48,7 @@ def completion_lag_cdf(title: str, curves: Sequence[LagCurve]) -> Figure:
             curve.values_us / 1000,
             share,
             where="post",
-            color=FLAGGED_COLOUR if curve.flagged else curve.colour,
+            color=curve.colour,
             linestyle="--" if curve.flagged else "-",
             label=curve.label,
         )

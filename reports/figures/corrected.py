@@ -12,8 +12,7 @@ from matplotlib.lines import Line2D
 
 from bgbench.results.model import Summary
 from reports.figures._dotplot import draw_row, finish, percentile_handles
-from reports.figures.percentiles import colour_of
-from reports.style import new_figure
+from reports.style import new_figure, strategy_colours
 
 OFFSET = 0.17  # the two rows of one variant, drawn just above and below its tick
 
@@ -29,8 +28,9 @@ class CorrectedLatency:
 
 def corrected_vs_uncorrected(title: str, rows: Sequence[CorrectedLatency]) -> Figure:
     figure, (axes,) = new_figure(height=2.6 + 0.45 * len(rows))
-    for y, row in enumerate(rows):
-        colour = colour_of(row.strategy, row.flagged)
+    colours = strategy_colours([r.strategy for r in rows], [r.flagged for r in rows])
+    for y, (row, colour) in enumerate(zip(rows, colours, strict=True)):
+        # One variant, two rows: the same series measured two ways, so the same colour.
         draw_row(axes, y - OFFSET, row.uncorrected, colour, filled=False)
         draw_row(axes, y + OFFSET, row.corrected, colour, filled=True)
     handles = [

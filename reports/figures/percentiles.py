@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from bgbench.results.model import Summary
 from reports.figures._dotplot import draw_row, finish, percentile_handles
-from reports.style import FLAGGED_COLOUR, ms, new_figure, strategy_colour
+from reports.style import ms, new_figure, strategy_colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,21 +20,18 @@ class VariantLatency:
     flagged: bool
 
 
-def colour_of(strategy: str, flagged: bool) -> str:
-    return FLAGGED_COLOUR if flagged else strategy_colour(strategy)
-
-
 def latency_percentiles(title: str, rows: Sequence[VariantLatency]) -> Figure:
     figure, (axes,) = new_figure(height=2.4 + 0.38 * len(rows))
-    for y, row in enumerate(rows):
-        draw_row(axes, y, row.summary, colour_of(row.strategy, row.flagged))
+    colours = strategy_colours([r.strategy for r in rows], [r.flagged for r in rows])
+    for y, (row, colour) in enumerate(zip(rows, colours, strict=True)):
+        draw_row(axes, y, row.summary, colour)
     handles = percentile_handles()
-    control = next((r for r in rows if r.strategy == "none" and not r.flagged), None)
+    control = next((i for i, r in enumerate(rows) if r.strategy == "none" and not r.flagged), None)
     if control is not None:
         handles.append(
             axes.axvline(
-                ms(control.summary.p99),
-                color=colour_of("none", False),
+                ms(rows[control].summary.p99),
+                color=colours[control],  # the control's row continued: the same series
                 linestyle="--",
                 linewidth=1,
                 label="p99 with no background work (none)",

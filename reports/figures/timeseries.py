@@ -10,24 +10,38 @@ from matplotlib.figure import Figure
 from bgbench.results.model import FloatArray, TimeSeries
 from reports.style import latency_axis, new_figure
 
-# Each panel: its columns (name, legend label), its y label, and whether it is a latency.
-PANELS: tuple[tuple[tuple[tuple[str, str], ...], str, bool], ...] = (
-    ((("offered_rps", "offered"), ("achieved_rps", "achieved")), "rate (requests/s)", False),
+# Each panel: its columns (name, legend label, colour), its y label, and whether it is a
+# latency. Every column its own colour, though each panel has its own legend: one figure, so
+# p99 in one panel is never the colour of the backlog below it.
+Column = tuple[str, str, str]
+PANELS: tuple[tuple[tuple[Column, ...], str, bool], ...] = (
     (
-        (("p50_us", "p50"), ("p99_us", "p99"), ("p99_corrected_us", "p99 corrected")),
+        (("offered_rps", "offered", "#1f77b4"), ("achieved_rps", "achieved", "#ff7f0e")),
+        "rate (requests/s)",
+        False,
+    ),
+    (
+        (
+            ("p50_us", "p50", "#2ca02c"),
+            ("p99_us", "p99", "#d62728"),
+            ("p99_corrected_us", "p99 corrected", "#9467bd"),
+        ),
         "response latency",
         True,
     ),
     (
-        (("backlog", "backlog (queued + running)"), ("executor_queue_depth", "executor queue")),
+        (
+            ("backlog", "backlog (queued + running)", "#8c564b"),
+            ("executor_queue_depth", "executor queue", "#e377c2"),
+        ),
         "tasks",
         False,
     ),
     (
         (
-            ("completion_lag_p50_us", "lag p50"),
-            ("completion_lag_p99_us", "lag p99"),
-            ("event_loop_lag_p99_us", "event-loop lag p99"),
+            ("completion_lag_p50_us", "lag p50", "#bcbd22"),
+            ("completion_lag_p99_us", "lag p99", "#17becf"),
+            ("event_loop_lag_p99_us", "event-loop lag p99", "#393b79"),
         ),
         "completion / loop lag",
         True,
@@ -52,17 +66,19 @@ def _on_every_second(series: TimeSeries) -> dict[str, FloatArray]:
 def _panel(
     axes: Axes,
     columns: dict[str, FloatArray],
-    drawn_columns: tuple[tuple[str, str], ...],
+    drawn_columns: tuple[Column, ...],
     label: str,
     latency: bool,
 ) -> None:
     seconds = columns["t_s"]
     drawn = False
-    for name, legend in drawn_columns:
+    for name, legend, colour in drawn_columns:
         values = columns.get(name)
         if values is None or bool(np.isnan(values).all()):
             continue
-        axes.plot(seconds, values / 1000 if latency else values, marker=".", label=legend)
+        axes.plot(
+            seconds, values / 1000 if latency else values, marker=".", color=colour, label=legend
+        )
         drawn = True
     # The drain: the load has stopped (offered 0) and the backlog empties.
     offered = columns.get("offered_rps")

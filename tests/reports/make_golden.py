@@ -354,10 +354,11 @@ class Recorded:
 @functools.cache  # the slower run repeats most cells; recording is the slow part
 def _recorded(spread: Spread, n: int) -> Recorded:
     each = max(n // DURATION_S, 1)
-    seconds = []
-    for level in spread.per_second():
-        # That second's p99 is its level; its median keeps the spread's p50 : p99 ratio.
-        seconds.append(_histogram(Spread(level * spread.p50 / spread.p99, level), each))
+    # Each second's p99 is its level; its median keeps the spread's p50 : p99 ratio.
+    seconds = [
+        _histogram(Spread(level * spread.p50 / spread.p99, level), each)
+        for level in spread.per_second()
+    ]
     merged = hdr.new_histogram()
     for histogram in seconds:
         merged.add(histogram)

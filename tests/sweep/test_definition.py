@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from reports.stats import samples_needed
 from sweep.definition import SweepError, load, parse
 from sweep.progress import estimate_s
 
@@ -115,8 +116,15 @@ def test_every_shipped_sweep_is_valid(path: Path) -> None:
     assert load(path).cells
 
 
-def test_the_quick_sweep_is_planned_under_three_minutes() -> None:
-    assert _planned_minutes(SWEEPS / "quick.toml") < 3
+def test_the_quick_sweep_is_planned_at_about_three_minutes() -> None:
+    assert _planned_minutes(SWEEPS / "quick.toml") < 3.5
+
+
+def test_every_quick_cell_has_the_requests_for_a_p99_and_the_probe_for_a_p90() -> None:
+    for cell in load(SWEEPS / "quick.toml").cells:
+        assert cell.rate is not None
+        assert cell.rate * cell.duration_s >= 1.1 * samples_needed(99.0)
+        assert (cell.probe_rate or 0) * cell.duration_s >= samples_needed(90.0)
 
 
 def test_the_default_sweep_covers_the_matrix_in_under_thirty_minutes() -> None:

@@ -30,3 +30,16 @@ def test_log_axis_in_ms_controls_first_flagged_grey() -> None:
     assert {strategy_colour("none"), FLAGGED_COLOUR} <= colours
     # The control's p99, in ms, marked across the plot.
     assert any(xs(line) == [2.5, 2.5] for line in axes.get_lines())
+
+
+def test_two_worker_limits_of_one_strategy_differ() -> None:
+    figure = latency_percentiles(
+        "t",
+        [
+            VariantLatency("executor ×1", "executor", SLOW, flagged=False),
+            VariantLatency("executor ×5", "executor", FAST, flagged=False),
+        ],
+    )
+    (axes,) = figure.axes
+    rows = [line for line in axes.get_lines() if len(xs(line)) == 4]  # p50 to p99.9, per row
+    assert len({to_hex(line.get_color()) for line in rows}) == 2

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import to_hex
 
 from bgbench.results.model import TimeSeries
-from reports.figures.timeseries import cell_timeseries
+from reports.figures.timeseries import PANELS, cell_timeseries
 from tests.reports.figures.lines import xs, ys
 
 
@@ -41,3 +42,12 @@ def test_a_missing_second_breaks_the_line_and_the_drain_is_shaded() -> None:
     assert xs(offered) == [0, 1, 2, 3]
     assert np.isnan(ys(offered)[2])
     assert [p.get_label() for p in rate.patches] == ["drain"]
+
+
+def test_every_column_its_own_colour() -> None:
+    seconds = np.arange(3, dtype=np.float64)
+    names = [name for columns, _, _ in PANELS for name, _, _ in columns]
+    figure = cell_timeseries("cell", TimeSeries({"t_s": seconds, **{n: seconds for n in names}}))
+    colours = [to_hex(line.get_color()) for axes in figure.axes for line in axes.get_lines()]
+    assert len(colours) == len(names)
+    assert len(set(colours)) == len(colours)
