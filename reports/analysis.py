@@ -34,10 +34,18 @@ class Point:
 
     params: CellParams
     cells: tuple[Cell, ...]
+    # A view that counts the flagged cells' numbers as if trusted (`as_measured`): to show
+    # what was measured beside the flag, never to draw a finding or a choice from.
+    flagged_counted: bool = False
 
     @property
     def trusted(self) -> tuple[Cell, ...]:
+        if self.flagged_counted:
+            return tuple(c for c in self.cells if c.client is not None)
         return tuple(c for c in self.cells if usable(c))
+
+    def as_measured(self) -> Point:
+        return Point(self.params, self.cells, flagged_counted=True)
 
     @property
     def usable(self) -> bool:

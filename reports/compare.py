@@ -94,7 +94,9 @@ class Comparison:
 
     @property
     def inconclusive(self) -> bool:
-        return bool(self.untrustworthy)
+        """Some point was trusted in one run only, or nothing could be compared at all (both
+        runs flagged throughout, e.g. both on a busy machine): no 0 is earned."""
+        return bool(self.untrustworthy) or not self.changes
 
     def detectable(self) -> dict[str, float]:
         """Per metric, the median minimum detectable effect over the cells compared."""

@@ -72,7 +72,12 @@ def render_comparison(comparison: Comparison) -> str:
             "can be called either way (re-run on a quiet machine):",
             *(f"  {line}" for line in comparison.untrustworthy),
         ]
-    if not comparison.regressed:
+    if not comparison.changes and not comparison.regressed:
+        lines.append(
+            "nothing compared: no point was trusted in both runs (see above); re-run on a "
+            "quiet machine before reading anything into this"
+        )
+    elif not comparison.regressed:
         lines.append(
             f"no significant regression beyond {share(comparison.threshold)} "
             f"({len(comparison.changes)} metrics compared"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from bgbench import trust
 from bgbench.results import names
 from bgbench.results.model import Run
 from reports import analysis, capacity, estimates, guarantees
@@ -31,7 +32,8 @@ WAIT_SHARE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    point: Point
+    point: Point  # the numbers' cells: the trusted ones, or a flagged point's as measured
+    trusted: bool
     p50: Level | None
     p99: Level | None
     p50_change: Interval | None  # against the `none` control
@@ -58,7 +60,7 @@ class Row:
 
     @property
     def fine(self) -> bool:
-        return self.verdict == FINE
+        return self.trusted and self.verdict == FINE
 
 
 FINE = "fine"
@@ -101,10 +103,8 @@ def _waits(row: Row) -> bool:
 
 def _verdict(row: Row, control: Point | None) -> str:
     point = row.point
-    if not point.usable:
-        return "not trusted: " + "; ".join(point.problems)
     if point.params.strategy == "none":
-        return "the control: no background work"
+        return "the control: no background work" + ("" if row.trusted else _untrusted(point))
     said = []
     if row.grows:
         said.append(_growth_words(row))
@@ -121,20 +121,57 @@ def _verdict(row: Row, control: Point | None) -> str:
     bad, enqueued = row.failed_or_not_run
     if bad:
         said.append(f"{bad:,} of {enqueued:,} tasks failed or never ran")
-    return "; ".join(said) or FINE
+    words = "; ".join(said) or FINE
+    if row.trusted:
+        return words
+    if not point.usable:  # nothing measured to show
+        return "not trusted: " + "; ".join(point.problems)  # why in full: nothing else to say
+    return f"as measured, {words}{_untrusted(point)}"
+
+
+def _measured(point: Point) -> bool:
+    """Its numbers stand, flags aside: only how it was measured is in doubt (a busy machine,
+    a late load generator), and something was measured."""
+    return any(c.client is not None for c in point.cells) and all(
+        trust.measurement_only(c) for c in point.cells if not analysis.usable(c)
+    )
+
+
+def _flags(point: Point) -> str:
+    """Why not trusted, in a word each (the flagged-cells table has the reasons in full)."""
+    words = [
+        c.status if c.status != "ok" else ", ".join(f for f in c.flags if f in trust.UNTRUSTED)
+        for c in point.cells
+        if not analysis.usable(c)
+    ]
+    return "; ".join(dict.fromkeys(w for w in words if w)) or "flagged"
+
+
+def _untrusted(point: Point) -> str:
+    return f" (not trusted: {_flags(point)})"
 
 
 def _change(control: Point | None, point: Point, series: str, q: float) -> Interval | None:
-    if control is None or point is control or not control.usable:
+    if control is None or point.params == control.params or not control.usable:
         return None
     return estimates.change(control, point, series, q)
 
 
-def _row(point: Point, control: Point | None, probe_q: float | None, slower: bool) -> Row:
+def _view(point: Point) -> Point:
+    """The point's cells for its numbers: the trusted ones, or where it is flagged only for
+    how it was measured, what its cells measured."""
+    return point if point.usable or not _measured(point) else point.as_measured()
+
+
+def _row(shown: Point, control: Point | None, probe_q: float | None, slower: bool) -> Row:
+    """The point's numbers, from its trusted cells; a point flagged only for how it was
+    measured shows what its cells measured (the verdict says it is not trusted)."""
+    point = _view(shown)
     outcome = analysis.task_outcomes(point.trusted)
     probe = None if probe_q is None else _change(control, point, names.PROBE, probe_q)
     row = Row(
         point=point,
+        trusted=shown.usable,
         p50=estimates.level(point, names.RESPONSE, 50.0),
         p99=estimates.level(point, names.RESPONSE, 99.0),
         p50_change=_change(control, point, names.RESPONSE, 50.0),
@@ -156,14 +193,14 @@ def _row(point: Point, control: Point | None, probe_q: float | None, slower: boo
 
 def _probe_discoveries(
     control: Point | None, points: Sequence[Point], q: float | None
-) -> dict[int, bool]:
+) -> dict[tuple[tuple[str, str], ...], bool]:
     """Which points slowed the probe, the slice's comparisons corrected together (BH)."""
     if control is None or q is None:
         return {}
     tested = [(p, c) for p in points if (c := _change(control, p, names.PROBE, q)) is not None]
     found = discoveries([c.p_value or 1.0 for _, c in tested])
     return {
-        id(p): discovered and c.estimate > 0
+        p.params.point(): discovered and c.estimate > 0
         for (p, c), discovered in zip(tested, found, strict=True)
     }
 
@@ -186,7 +223,12 @@ def _best(where: str, rows: Sequence[Row]) -> list[str]:
         if r.fine and r.point.params.strategy not in analysis.CONTROLS and r.p99 and r.p99.claimed
     ]
     if not candidates:
-        return [f"At {where}, no strategy was fine: see the verdicts."] if rows else []
+        if not any(r.trusted for r in rows if r.point.params.strategy != "none"):
+            return [
+                f"At {where}, no cell can be trusted: re-run on a quiet machine (the rows show "
+                f"what was measured, and why it is not trusted)."
+            ]
+        return [f"At {where}, no strategy was fine: see the verdicts."]
     best = min(candidates, key=lambda r: r.p99.value if r.p99 else 0)
     tied = [
         r.variant
@@ -218,6 +260,8 @@ def _best(where: str, rows: Sequence[Row]) -> list[str]:
 def _warnings(rows: Sequence[Row]) -> list[str]:
     lines = []
     for row in rows:
+        if not row.trusted:
+            continue  # no advice from numbers that cannot be trusted
         params = row.point.params
         if row.grows and row.offered is not None:
             done = f"{significant(row.completed.estimate)}" if row.completed else "fewer"
@@ -248,20 +292,34 @@ def _warnings(rows: Sequence[Row]) -> list[str]:
 def compute(run: Run) -> tuple[SliceVerdict, ...]:
     verdicts = []
     for where, group in analysis.slices(analysis.points(run.cells)):
-        control = analysis.find(group, "none")
+        found = analysis.find(group, "none")
+        # A control flagged for how it was measured still gives the deltas, as measured: every
+        # row then says its comparison is against a control that is not trusted.
+        control = None if found is None else _view(found)
         points = _ordered(group)
-        others = [p for p in points if p is not control and p.usable]
+        others = [_view(p) for p in points if p is not found]
+        compared = [p for p in others if p.usable]
         probe_q = (
-            estimates.tail([control, *others], names.PROBE)
+            estimates.tail([control, *compared], names.PROBE)
             if control is not None and control.usable
             else None
         )
-        slower = _probe_discoveries(control, others, probe_q)
-        rows = tuple(_row(p, control, probe_q, slower.get(id(p), False)) for p in points)
-        if len(rows) < 2 and control is not None:
+        slower = _probe_discoveries(control, compared, probe_q)
+        rows = tuple(
+            _row(p, control, probe_q, slower.get(p.params.point(), False)) for p in points
+        )
+        if len(rows) < 2 and found is not None:
             continue  # a control alone: nothing to decide
+        if found is not None and not found.usable:
+            rows = tuple(_against_untrusted(r) for r in rows)
         verdicts.append(SliceVerdict(where, rows, (*_best(where, rows), *_warnings(rows))))
     return tuple(verdicts)
+
+
+def _against_untrusted(row: Row) -> Row:
+    if not row.trusted or row.point.params.strategy == "none":
+        return row
+    return replace(row, verdict=f"{row.verdict} (against a `none` control that is not trusted)")
 
 
 def percentile_cell(level: Level | None, change: Interval | None) -> str:
@@ -282,8 +340,8 @@ def capacity_cell(row: Row) -> str:
     )
     if row.grows and row.completed is not None:
         return f"{significant(row.completed.estimate)}/s{theory}"
-    untrusted = not row.point.usable  # nothing measured to say it kept up
-    if untrusted or row.offered is None or row.point.params.strategy in analysis.CONTROLS:
+    # Only a trusted cell shows it kept up: a flagged one may not have been sent the load.
+    if not row.trusted or row.offered is None or row.point.params.strategy in analysis.CONTROLS:
         return theory.removeprefix("; ")
     return f"kept up with {row.offered:g}/s{theory}"
 
@@ -291,7 +349,8 @@ def capacity_cell(row: Row) -> str:
 def growth_cell(row: Row) -> str:
     if row.growth is None or row.point.params.strategy in analysis.CONTROLS:
         return ""
-    text = f"{'+' if row.growth.estimate >= 0 else ''}{significant(row.growth.estimate)}/s"
+    growth = round(row.growth.estimate, 2)  # a hundredth of a task a second is nothing
+    text = f"{'+' if growth >= 0 else ''}{significant(growth)}/s"
     if row.theory is not None and row.offered is not None:
         text += f" (theory {significant(max(row.offered - row.theory.per_second, 0))})"
     return text

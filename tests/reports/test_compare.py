@@ -206,3 +206,18 @@ def test_flagged_in_a_is_not_trustworthy_either(tmp_path: Path, golden_run: Run)
     assert comparison.inconclusive
     assert comparison.changes == ()
     assert all(", but in A generator_late (sends ran late)" in u for u in comparison.untrustworthy)
+
+
+def test_two_runs_flagged_throughout_compare_nothing_and_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both runs on a busy machine: no point is trusted in either, so no metric is compared,
+    # and that is no 0 (exit 3), whatever the numbers.
+    busy_a = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "a"))
+    busy_b = Path(shutil.copytree(SLOWER_RUN, tmp_path / "b"))
+    for run_dir in (busy_a, busy_b):
+        _flag_every_cell(run_dir, "interference", "9% of the server core stolen")
+    assert _compare(str(busy_a), str(busy_b)) == 3
+    out = capsys.readouterr().out
+    assert "nothing compared: no point was trusted in both runs" in out
+    assert "REGRESSION" not in out

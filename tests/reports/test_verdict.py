@@ -55,12 +55,20 @@ def test_the_user_waits_and_stalls_everyone(verdicts: dict[str, SliceVerdict]) -
     assert inline.verdict.startswith("the user waits: +201 ms at p50")
 
 
-def test_untrusted_rows_say_why_and_claim_nothing(verdicts: dict[str, SliceVerdict]) -> None:
+def test_untrusted_rows_show_what_was_measured_and_lead_to_no_choice(
+    verdicts: dict[str, SliceVerdict],
+) -> None:
     found = verdicts["sleep 200 ms at 100 req/s, with a probe"]
     blocking = _row(found, "background_blocking")
-    assert blocking.verdict.startswith("not trusted: saturated")
-    assert blocking.p99 is None
+    assert not blocking.trusted
+    assert blocking.verdict.startswith("as measured, stalls everyone")
+    assert blocking.verdict.endswith("(not trusted: saturated, dropped)")
+    assert blocking.p99 is not None  # what it measured, shown beside the flag
     assert verdict.capacity_cell(blocking).startswith("theory")  # not "kept up"
+    assert not any("background_blocking" in line for line in found.choose)
+    # A failed cell measured nothing: it says why, in full.
+    upload = _row(verdicts["upload 20 ms at 50 req/s, no probe"], "process_pool ×2")
+    assert upload.verdict.startswith("not trusted: failed: target app exited during warm-up")
 
 
 def test_the_choice_is_the_fine_strategy_with_the_lowest_p99(
