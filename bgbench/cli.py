@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 
+from bgbench.results import writer
 from bgbench.results.errors import ReportInputError
 from reports.commands import (
     add_compare_arguments,
@@ -19,7 +21,15 @@ from sweep import definition
 from sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
 
 EXIT_USAGE = 2
+MAX_LOAD_WORKERS = 64  # as the sweep file's load_workers (sweep/definition.py)
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("bgbench")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _default_sweep() -> Path:
@@ -40,15 +50,23 @@ def _sweep(args: argparse.Namespace) -> int:
             print(f"skipped: {skipped.what}: {skipped.reason}")
         return 0
     try:
+        writer.check_writable(args.out)
         code, run_dir = run_sweep(sweep, args.out, load_workers=args.load_workers)
+    except writer.UnwritableResults as exc:
+        print(f"bgbench sweep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except NothingToRun as exc:
         print(f"bgbench sweep: nothing to run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    return _finished(code, run_dir, report=not args.no_report)
+
+
+def _finished(code: int, run_dir: Path, *, report: bool) -> int:
     if code == EXIT_INTERRUPTED:
         print(f"interrupted: the cells run so far are in {run_dir}", file=sys.stderr)
         return code
     print(f"results: {run_dir}")
-    if not args.no_report:
+    if report:
         try:
             print(f"report: {build_report(run_dir).resolve()}")
         except ReportInputError as exc:
@@ -57,13 +75,33 @@ def _sweep(args: argparse.Namespace) -> int:
     return code
 
 
+def _load_workers(text: str) -> int:
+    """Where the user typed it: a whole number of Locust processes, 1 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_LOAD_WORKERS:
+        raise argparse.ArgumentTypeError(f"{value}: must be 1 to {MAX_LOAD_WORKERS}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bgbench", description=__doc__)
+    root.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = root.add_subparsers(dest="command", required=True)
     sweep = commands.add_parser("sweep", help="run a sweep definition (default: sweeps/quick.toml)")
-    sweep.add_argument("sweep", nargs="?", type=Path, help="a sweep TOML file")
-    sweep.add_argument("--out", type=Path, default=Path("results"), help="results directory")
-    sweep.add_argument("--load-workers", type=int, help="Locust processes per cell (--processes)")
+    sweep.add_argument(
+        "sweep", nargs="?", type=Path, help="a sweep TOML file (default: sweeps/quick.toml)"
+    )
+    sweep.add_argument(
+        "--out", type=Path, default=Path("results"), help="results directory (default: results)"
+    )
+    sweep.add_argument(
+        "--load-workers",
+        type=_load_workers,
+        help="Locust processes per cell (--processes); default: the sweep's load_workers",
+    )
     sweep.add_argument("--dry-run", action="store_true", help="validate and list the cells only")
     sweep.add_argument("--no-report", action="store_true", help="store the results only")
     sweep.set_defaults(handler=_sweep)

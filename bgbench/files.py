@@ -11,5 +11,10 @@ def write_atomically(path: Path, text: str) -> None:
     port file, a report loading a stopped run) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    try:
+        partial.write_text(text)
+        os.replace(partial, path)
+    except OSError:
+        # A full or read-only disk: leave no half-written `.partial` behind, and say why.
+        partial.unlink(missing_ok=True)
+        raise

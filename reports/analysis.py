@@ -196,13 +196,6 @@ def _encoded_requests(cells: Iterable[Cell], probe: bool, corrected: bool) -> li
     return found
 
 
-def request_counts(
-    cells: Iterable[Cell], *, probe: bool = False, corrected: bool = False
-) -> Counts | None:
-    """The load's requests (every request name but the probe's), or the probe's alone."""
-    return histogram_counts(_encoded_requests(cells, probe, corrected))
-
-
 def _lag_encoded(cells: Iterable[Cell]) -> list[str]:
     return [
         timings["completion_lag_us"]

@@ -9,7 +9,7 @@ below, never written per run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bgbench import trust
@@ -19,7 +19,7 @@ from reports import analysis, capacity, estimates, guarantees
 from reports.analysis import Point
 from reports.capacity import Theory
 from reports.estimates import Level
-from reports.formatting import signed_duration, significant
+from reports.formatting import share, signed_duration, significant
 from reports.stats import Interval, discoveries
 
 # "Stalls everyone": the probe slowed significantly, by at least this much and this share of
@@ -38,6 +38,10 @@ class Row:
     p99: Level | None
     p50_change: Interval | None  # against the `none` control
     p99_change: Interval | None
+    # Discoveries: each column's changes against the control corrected together across the
+    # slice's strategies (Benjamini–Hochberg), as the probe's are.
+    p50_slower: bool
+    p99_slower: bool
     lag_p99: Level | None
     offered: float | None  # tasks/s
     theory: Theory | None
@@ -47,6 +51,7 @@ class Row:
     probe_change: Interval | None  # against the `none` control
     probe_slower: bool  # a discovery, the slice's probe changes corrected together
     failed_or_not_run: tuple[int, int]  # of enqueued
+    rejected: int  # of those, refused at the door with a 503 (a bounded queue was full)
     on_crash: str
     verdict: str
 
@@ -95,7 +100,7 @@ def _waits(row: Row) -> bool:
     work_us = row.point.params.ms * 1000
     return (
         change is not None
-        and change.significant
+        and row.p50_slower
         and work_us > 0
         and change.estimate >= WAIT_SHARE * work_us
     )
@@ -119,8 +124,11 @@ def _verdict(row: Row, control: Point | None) -> str:
         assert row.p50_change is not None
         said.append(f"the user waits: {signed_duration(row.p50_change.estimate)} at p50")
     bad, enqueued = row.failed_or_not_run
-    if bad:
-        said.append(f"{bad:,} of {enqueued:,} tasks failed or never ran")
+    if row.rejected:
+        refused = share(row.rejected / enqueued)
+        said.append(f"refuses {refused} of its tasks with a 503 (its queue is full)")
+    if bad > row.rejected:
+        said.append(f"{bad - row.rejected:,} of {enqueued:,} tasks failed or never ran")
     words = "; ".join(said) or FINE
     if row.trusted:
         return words
@@ -163,46 +171,58 @@ def _view(point: Point) -> Point:
     return point if point.usable or not _measured(point) else point.as_measured()
 
 
-def _row(shown: Point, control: Point | None, probe_q: float | None, slower: bool) -> Row:
+def _row(shown: Point, control: Point | None, probe_q: float | None) -> Row:
     """The point's numbers, from its trusted cells; a point flagged only for how it was
-    measured shows what its cells measured (the verdict says it is not trusted)."""
+    measured shows what its cells measured (the verdict says it is not trusted). Discoveries
+    and the verdict come after, from the whole slice (`_judged`)."""
     point = _view(shown)
     outcome = analysis.task_outcomes(point.trusted)
-    probe = None if probe_q is None else _change(control, point, names.PROBE, probe_q)
-    row = Row(
+    return Row(
         point=point,
         trusted=shown.usable,
         p50=estimates.level(point, names.RESPONSE, 50.0),
         p99=estimates.level(point, names.RESPONSE, 99.0),
         p50_change=_change(control, point, names.RESPONSE, 50.0),
         p99_change=_change(control, point, names.RESPONSE, 99.0),
+        p50_slower=False,
+        p99_slower=False,
         lag_p99=estimates.level(point, names.COMPLETION_LAG, 99.0),
         offered=capacity.offered_tasks(point),
         theory=capacity.theory(point),
         completed=capacity.completed_per_second(point),
         growth=capacity.growth(point),
         probe_percentile=probe_q,
-        probe_change=probe,
-        probe_slower=slower,
+        probe_change=None if probe_q is None else _change(control, point, names.PROBE, probe_q),
+        probe_slower=False,
         failed_or_not_run=(outcome.failed + outcome.not_run, outcome.enqueued),
+        rejected=outcome.rejected,
         on_crash=guarantees.on_crash(point.params.strategy),
         verdict="",
     )
-    return replace(row, verdict=_verdict(row, control))
 
 
-def _probe_discoveries(
-    control: Point | None, points: Sequence[Point], q: float | None
-) -> dict[tuple[tuple[str, str], ...], bool]:
-    """Which points slowed the probe, the slice's comparisons corrected together (BH)."""
-    if control is None or q is None:
-        return {}
-    tested = [(p, c) for p in points if (c := _change(control, p, names.PROBE, q)) is not None]
-    found = discoveries([c.p_value or 1.0 for _, c in tested])
-    return {
-        p.params.point(): discovered and c.estimate > 0
-        for (p, c), discovered in zip(tested, found, strict=True)
-    }
+def _slower(rows: Sequence[Row], change: Callable[[Row], Interval | None]) -> list[bool]:
+    """Which rows' change against the control is a discovery, and an increase: the slice's
+    comparisons of one column corrected together (Benjamini–Hochberg)."""
+    tested = [(i, found) for i, row in enumerate(rows) if (found := change(row)) is not None]
+    discovered = discoveries([found.p_value or 1.0 for _, found in tested])
+    slower = [False] * len(rows)
+    for (i, found), is_discovery in zip(tested, discovered, strict=True):
+        slower[i] = is_discovery and found.estimate > 0
+    return slower
+
+
+def _judged(rows: Sequence[Row], control: Point | None) -> tuple[Row, ...]:
+    columns = (
+        _slower(rows, lambda r: r.p50_change),
+        _slower(rows, lambda r: r.p99_change),
+        _slower(rows, lambda r: r.probe_change),
+    )
+    judged = []
+    for row, p50, p99, probe in zip(rows, *columns, strict=True):
+        found = replace(row, p50_slower=p50, p99_slower=p99, probe_slower=probe)
+        judged.append(replace(found, verdict=_verdict(found, control)))
+    return tuple(judged)
 
 
 def _ordered(points: Sequence[Point]) -> list[Point]:
@@ -223,12 +243,14 @@ def _best(where: str, rows: Sequence[Row]) -> list[str]:
         if r.fine and r.point.params.strategy not in analysis.CONTROLS and r.p99 and r.p99.claimed
     ]
     if not candidates:
-        if not any(r.trusted for r in rows if r.point.params.strategy != "none"):
+        untrusted = sum(not r.trusted for r in rows if r.point.params.strategy != "none")
+        if untrusted == len(rows) - (rows[0].point.params.strategy == "none"):
             return [
                 f"At {where}, no cell can be trusted: re-run on a quiet machine (the rows show "
                 f"what was measured, and why it is not trusted)."
             ]
-        return [f"At {where}, no strategy was fine: see the verdicts."]
+        also = f" ({untrusted} not trusted: re-run them on a quiet machine)" if untrusted else ""
+        return [f"At {where}, no trusted strategy was fine{also}: see the verdicts."]
     best = min(candidates, key=lambda r: r.p99.value if r.p99 else 0)
     tied = [
         r.variant
@@ -266,12 +288,20 @@ def _warnings(rows: Sequence[Row]) -> list[str]:
         if row.grows and row.offered is not None:
             done = f"{significant(row.completed.estimate)}" if row.completed else "fewer"
             busy = row.offered * params.ms / 1000
-            fix = (
-                f"it needs more than {significant(busy)} workers busy at once (λ × task time), "
-                f"or a queue_limit to answer the excess 503"
-                if params.strategy in analysis.WORKER_STRATEGIES
-                else "move the work to a bounded pool or a queue"
-            )
+            if row.theory is not None and row.theory.per_second > row.offered:
+                # Its slots could keep up, in theory: the limit is elsewhere.
+                fix = (
+                    f"its {row.theory.why} could finish {significant(row.theory.per_second)}/s, "
+                    f"so the limit is elsewhere (each task's overhead, the server's CPU): more "
+                    f"workers will not help, a bounded queue would refuse the excess"
+                )
+            elif params.strategy in analysis.WORKER_STRATEGIES:
+                fix = (
+                    f"it needs more than {significant(busy)} workers busy at once (λ × task "
+                    f"time), or a queue_limit to answer the excess 503"
+                )
+            else:
+                fix = "move the work to a bounded pool or a queue"
             lines.append(
                 f"{row.variant} cannot keep up at {params.load} of {params.work}: it finished "
                 f"{done} tasks/s of {row.offered:g} offered; {fix}."
@@ -304,10 +334,7 @@ def compute(run: Run) -> tuple[SliceVerdict, ...]:
             if control is not None and control.usable
             else None
         )
-        slower = _probe_discoveries(control, compared, probe_q)
-        rows = tuple(
-            _row(p, control, probe_q, slower.get(p.params.point(), False)) for p in points
-        )
+        rows = _judged([_row(p, control, probe_q) for p in points], control)
         if len(rows) < 2 and found is not None:
             continue  # a control alone: nothing to decide
         if found is not None and not found.usable:
@@ -322,13 +349,15 @@ def _against_untrusted(row: Row) -> Row:
     return replace(row, verdict=f"{row.verdict} (against a `none` control that is not trusted)")
 
 
-def percentile_cell(level: Level | None, change: Interval | None) -> str:
-    """`2.3 ms (+1.1 ms)`: the level, and its change against the control where measured."""
+def percentile_cell(level: Level | None, change: Interval | None, slower: bool) -> str:
+    """`2.3 ms (+1.1 ms)`: the level, and its change against the control where measured;
+    *n.s.* unless the change is a discovery (a significant drop says so by its sign)."""
     if level is None:
         return ""
     text = level.text()
     if change is not None and level.claimed:
-        text += f" ({signed_duration(change.estimate)}{'' if change.significant else ', n.s.'})"
+        found = slower or (change.significant and change.estimate < 0)
+        text += f" ({signed_duration(change.estimate)}{'' if found else ', n.s.'})"
     return text
 
 
@@ -385,8 +414,8 @@ TABLE_HEADER = (
 def table_row(row: Row) -> tuple[str, ...]:
     return (
         row.variant,
-        percentile_cell(row.p50, row.p50_change),
-        percentile_cell(row.p99, row.p99_change),
+        percentile_cell(row.p50, row.p50_change, row.p50_slower),
+        percentile_cell(row.p99, row.p99_change, row.p99_slower),
         lag_cell(row),
         capacity_cell(row),
         growth_cell(row),

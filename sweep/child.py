@@ -3,6 +3,7 @@ pinned to CPUs, and stopped by pid — politely first, then with its whole proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -60,7 +61,8 @@ class Child:
 
     def stop(self, timeout_s: float) -> int | None:
         """SIGTERM and wait; SIGKILL if it outlives `timeout_s`. The exit code, or None if
-        it had to be killed."""
+        it had to be killed. Either way, whatever it left running in its process group (pool
+        workers, a resource tracker) is killed too."""
         if self.process is None:
             return None
         if self.process.poll() is None:
@@ -68,7 +70,9 @@ class Child:
             code = self.wait(timeout_s)
             if code is None:
                 self.kill()
+            self._kill_survivors()
             return code
+        self._kill_survivors()
         return self.process.returncode
 
     def kill(self) -> None:
@@ -76,3 +80,13 @@ class Child:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self._kill_survivors()
+
+    def _kill_survivors(self) -> None:
+        # A leader killed with -9 (or crashed) leaves its children running, re-parented to
+        # PID 1 but still in its process group, which was this child's own session: its
+        # pid is the group's id for as long as any member lives.
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # no one left
+            os.killpg(self.process.pid, signal.SIGKILL)

@@ -120,6 +120,7 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
     # The first app calibrates the cpu workload; every later cell reuses its figure.
     calibration: float | None = None
     interrupted = False
+    stopped: str | None = None  # why the run ended early, when it could not write
     with _stop_signals_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
         if before["quiet"] is False:
@@ -136,16 +137,22 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
                 cell_dir = run_dir / names.CELLS_DIR / cell_id
                 run = CellRun(spec, index, cell_dir, pinning, broker, calibration)
                 cell = run.run()
+                if calibration is None and run.cpu_iterations_per_ms:
+                    calibration = run.cpu_iterations_per_ms
+                    manifest.data["cpu_iterations_per_ms"] = calibration
+                manifest.add_cell(ManifestCell(cell_id, cell.status, cell.reason))
             except KeyboardInterrupt:
                 manifest.add_cell(
                     ManifestCell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
                 )
                 interrupted = True
                 break
-            if calibration is None and run.cpu_iterations_per_ms:
-                calibration = manifest.data["cpu_iterations_per_ms"] = run.cpu_iterations_per_ms
-            manifest.add_cell(ManifestCell(cell_id, cell.status, cell.reason))
+            except OSError as error:
+                # The results folder filled up or went read-only: stop, keep what is written.
+                stopped = f"cannot write results in {run_dir}: {error.strerror or error}"
+                progress.console.print(f"[red]stopped[/]: {stopped}")
+                break
             progress.cell_finished(_describe(cell))
-    status = manifest.finish(interrupted)
+    status = manifest.finish(interrupted, stopped)
     code = {"complete": EXIT_COMPLETE, "partial": EXIT_PARTIAL}.get(status, EXIT_INTERRUPTED)
     return code, run_dir

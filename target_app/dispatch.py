@@ -20,7 +20,13 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+# What of a refused value the 422 echoes back: enough to recognise it, never a megabyte.
+ECHO_LIMIT = 64
+
+
 def invalid_input(location: str, name: str, message: str, value: object) -> RequestValidationError:
+    if isinstance(value, str) and len(value) > ECHO_LIMIT:
+        value = f"{value[:ECHO_LIMIT]}… ({len(value):,} characters)"
     return RequestValidationError(
         [{"type": "value_error", "loc": (location, name), "msg": message, "input": value}]
     )
@@ -58,7 +64,10 @@ async def job(  # async: see state.py
     state: State,
     rid: RequestId,
     workload: Annotated[Workload, Query(description="what the work is")] = Workload.SLEEP,
-    ms: Annotated[float, Query(ge=0, description="how long the work lasts, in ms")] = 0.0,
+    # Finite only: `inf` would pass ge=0, and its 422 could not even be written as JSON.
+    ms: Annotated[
+        float, Query(ge=0, allow_inf_nan=False, description="how long the work lasts, in ms")
+    ] = 0.0,
 ) -> Job:
     if ms > state.settings.max_ms:
         raise invalid_input(

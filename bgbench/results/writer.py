@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,25 @@ def write_cell(cell_dir: Path, cell: Cell) -> None:
     write_json(cell_dir / names.CELL, codec.to_json(cell))
 
 
+class UnwritableResults(Exception):
+    """The results folder cannot be written: said in one line, before any cell runs."""
+
+
+def check_writable(out: Path) -> None:
+    """Create `out` if need be and write (then remove) a small file in it, so a read-only or
+    full folder stops the sweep before its first cell rather than after it."""
+    fix = "pick another --out: a folder you can write to, with free space"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".bgbench-write-check-{os.getpid()}"
+        probe.write_bytes(b"\0" * 65536)  # about one cell's smallest file: a full disk shows
+        probe.unlink()
+    except FileExistsError:
+        raise UnwritableResults(f"{out}: a file, not a folder; {fix}") from None
+    except OSError as error:
+        raise UnwritableResults(f"{out}: cannot write results ({error.strerror}); {fix}") from None
+
+
 def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
     """A fresh results/<run_id>/ (a suffix if two runs start in the same second), as an
     absolute path: the processes a cell starts run in other directories."""
@@ -95,14 +115,23 @@ class Manifest:
         self.data["cells"].append(codec.to_json(cell))
         self.save()
 
-    def finish(self, interrupted: bool) -> str:
+    def finish(self, interrupted: bool, stopped: str | None = None) -> str:
+        """The run's status, written; `stopped`: why it ended before its last cell (a write
+        failure). If even this cannot be written, the manifest on disk still says
+        "interrupted", which is true."""
         if interrupted:
             status = "interrupted"
-        elif all(cell["status"] == "ok" for cell in self.data["cells"]):
+        elif stopped is None and all(cell["status"] == "ok" for cell in self.data["cells"]):
             status = "complete"
         else:
             status = "partial"
         self.data["status"] = status
         self.data["finished_at"] = utc_now()
-        self.save()
+        if stopped is not None:
+            self.data["stopped"] = stopped
+        try:
+            self.save()
+        except OSError:
+            if stopped is None:
+                raise
         return status

@@ -20,8 +20,15 @@ from target_app.tracking import run_tracked
 
 router = APIRouter(tags=["workloads"])
 
-# A header line: no CR or LF, so a subject cannot inject headers.
-HeaderText = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")]
+# A header line: no control character (C0, DEL, C1 such as U+0085 NEL) and no Unicode line or
+# paragraph separator: each of them ends a line for Python's email package (str.splitlines),
+# so a subject could inject headers, or fail the task that sends it after the 202.
+HeaderText = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=998, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+    ),
+]
 
 
 class EmailRequest(BaseModel):

@@ -7,14 +7,17 @@ real network I/O for the app, not a coroutine sharing the app's loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from target_app.services.ports import bind_loopback
 
@@ -25,18 +28,45 @@ async def delay(request: Request) -> JSONResponse:
     return JSONResponse({"slept_ms": ms})
 
 
+THREAD = "stub-api"
+
+
+class _UnloggedProtocol(HttpToolsProtocol):
+    """The stub's requests are the app's own outgoing calls, not requests to the app: never
+    in its access log."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_log = False
+
+
+class _NotFromTheStub(logging.Filter):
+    """Keeps the stub's own server messages ("Started server process", ...) out of the app's
+    log, where they read as a second app starting."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD
+
+
 class StubApi:
     def __init__(self) -> None:
         self._socket = bind_loopback()
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         app = Starlette(routes=[Route("/delay", delay)])
-        # log_config and log_level None: a second uvicorn.Config must not reconfigure the
-        # process-wide uvicorn loggers (it would silence the app server's own messages).
+        # log_config and log_level None, access_log True: a second uvicorn.Config must not
+        # reconfigure the process-wide uvicorn loggers (access_log=False empties the
+        # "uvicorn.access" handlers, and with them the app's --access-log).
         config = uvicorn.Config(
-            app, log_config=None, log_level=None, access_log=False, lifespan="off"
+            app,
+            log_config=None,
+            log_level=None,
+            access_log=True,
+            http=_UnloggedProtocol,
+            lifespan="off",
         )
+        logging.getLogger("uvicorn.error").addFilter(_NOT_FROM_THE_STUB)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="stub-api", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD, daemon=True)
 
     def _run(self) -> None:
         self._server.run(sockets=[self._socket])
@@ -53,3 +83,7 @@ class StubApi:
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self._socket.close()
+        logging.getLogger("uvicorn.error").removeFilter(_NOT_FROM_THE_STUB)
+
+
+_NOT_FROM_THE_STUB = _NotFromTheStub()

@@ -243,6 +243,43 @@ def test_a_target_that_dies_fails_its_cell_and_the_sweep_goes_on(
     assert dead["client"] is not None  # what Locust measured before the death is kept
 
 
+POOL = """
+name = "pool"
+[defaults]
+duration_s = 8
+warmup_s = 1
+rate = 20
+ms = 5
+workload = "cpu"
+drain_timeout_s = 5
+[[matrix]]
+strategy = "process_pool"
+workers = 2
+"""
+
+
+def test_a_target_killed_with_sigkill_leaves_no_pool_process_behind(
+    tmp_path: Path, start_sweep: StartSweep
+) -> None:
+    # kill -9 of the app leaves its pool workers (and multiprocessing's resource tracker)
+    # running under PID 1: the sweep must stop them too, by the app's process group.
+    sweep_file = tmp_path / "pool.toml"
+    sweep_file.write_text(POOL)
+    out = tmp_path / "results"
+    sweep = start_sweep(sweep_file, out, "--no-report")
+    first_cell, pid = under_load(out)
+    app = psutil.Process(pid)
+    children = wait_for(lambda: app.children(recursive=True))
+    app.kill()
+    _, stderr = sweep.communicate(timeout=180)
+    assert sweep.returncode == 1, stderr
+    survivors = [c.pid for c in children if c.is_running() and c.status() != "zombie"]
+    assert survivors == [], f"pool processes of the killed app still running: {survivors}"
+    dead = read(first_cell / names.CELL)
+    assert dead["status"] == "failed"
+    assert "the target app died" in dead["reason"]
+
+
 def test_ctrl_c_leaves_an_interrupted_run_and_no_process_behind(
     tmp_path: Path, start_sweep: StartSweep
 ) -> None:

@@ -159,6 +159,27 @@ def test_bad_input_is_a_422_naming_the_field(
     assert error["msg"]
 
 
+@pytest.mark.parametrize("route", [*ROUTES, "/inline", "/chained", "/failing"])
+@pytest.mark.parametrize("ms", ["inf", "-inf", "Infinity", "nan", "1e309"])
+def test_a_number_that_is_not_finite_is_a_422_not_a_500(
+    client: httpx.Client, route: str, ms: str
+) -> None:
+    # inf passed `ge=0`, then the 422 that echoed it could not be encoded as JSON: a 500.
+    response = client.get(route, params={"ms": ms})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "ms"]
+
+
+def test_a_huge_request_id_is_refused_without_being_echoed(client: httpx.Client) -> None:
+    sent = "x" * 100_000
+    response = client.get("/background", headers={"X-Request-ID": sent})
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    (error,) = response.json()["detail"]
+    assert error["input"].endswith("(100,000 characters)")
+
+
 def test_an_unknown_task_is_a_404_that_says_why(client: httpx.Client) -> None:
     response = client.get("/tasks/feedface")
     assert response.status_code == 404

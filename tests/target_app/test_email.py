@@ -69,6 +69,10 @@ def test_an_unreachable_smtp_server_is_a_logged_failure(start_target: StartTarge
     [
         ({**EMAIL, "to": "not-an-address"}, "to"),
         ({**EMAIL, "subject": "Hi\r\nBcc: everyone@example.com"}, "subject"),
+        # Line ends for Python's email package too: accepted, they failed the task after the 202.
+        ({**EMAIL, "subject": "Hi\u2028Bcc: everyone@example.com"}, "subject"),
+        ({**EMAIL, "subject": "Hi\u0085there"}, "subject"),
+        ({**EMAIL, "subject": "Hi\x00there"}, "subject"),
         ({"to": "ada@example.com", "message": "no subject"}, "subject"),
     ],
 )

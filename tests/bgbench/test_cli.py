@@ -1,0 +1,66 @@
+"""The `bgbench` command's own checks: what it refuses where the user typed it, before any
+cell runs, each in one line with exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bgbench import cli
+
+SMOKE = str(Path(__file__).resolve().parents[2] / "sweeps" / "smoke.toml")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit_:  # argparse's own refusals
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.err + captured.out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--version")
+    assert code == 0
+    assert out.startswith("bgbench ")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("-3", "must be 1 to 64"), ("0", "must be 1 to 64"), ("many", "not a whole number")],
+)
+def test_load_workers_out_of_range_is_refused(
+    capsys: pytest.CaptureFixture[str], value: str, why: str
+) -> None:
+    code, out = _run(capsys, "sweep", SMOKE, "--load-workers", value)
+    assert code == 2
+    assert (
+        f"argument --load-workers: {value!r}" in out or f"argument --load-workers: {value}" in out
+    )
+    assert why in out
+
+
+def test_results_that_cannot_be_written_stop_the_sweep_before_it_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    a_file = tmp_path / "results"
+    a_file.write_text("not a folder")
+    code, out = _run(capsys, "sweep", SMOKE, "--out", str(a_file), "--no-report")
+    assert code == 2
+    assert out.strip() == (
+        f"bgbench sweep: {a_file}: a file, not a folder; pick another --out: a folder you "
+        f"can write to, with free space"
+    )
+    code, out = _run(capsys, "sweep", SMOKE, "--out", "/proc/bgbench-results", "--no-report")
+    assert code == 2
+    assert "cannot write results" in out
+    assert list(tmp_path.iterdir()) == [a_file]  # nothing written anywhere
+
+
+def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "sweep", "--help")
+    assert code == 0
+    assert "(default: results)" in out
+    assert "(default: sweeps/quick.toml)" in out
