@@ -22,7 +22,7 @@ from bgbench.results.model import Run
 from bgbench.results.reader import read_schema_version
 from reports import analysis, estimates
 from reports.analysis import Point
-from reports.stats import Interval, enough, relative_change
+from reports.stats import Interval, detectable, enough, relative_change, share_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +32,25 @@ class Metric:
     series: str | None = None  # a latency: a percentile of this per-second histogram series
     percentile: float = 99.0
     column: str | None = None  # a rate: the mean of this time-series column, loaded seconds
+    # The open model's throughput: the share of the requests the schedule sent that were
+    # answered. Poisson arrivals make the rate itself differ from run to run by chance.
+    answered: bool = False
 
 
 METRICS = (
     Metric("p50 latency", True, names.RESPONSE, 50.0),
     Metric("p99 latency", True, names.RESPONSE, 99.0),
     Metric("p99 latency, corrected", True, names.RESPONSE_CORRECTED, 99.0),
-    Metric("achieved rate", False, column="achieved_rps"),
+    Metric("answered share", False, answered=True),
+    Metric("achieved rate, closed model", False, column="achieved_rps"),
     Metric("completion lag p99", True, names.COMPLETION_LAG, 99.0),
     Metric("event-loop lag p99", True, names.EVENT_LOOP_LAG, 99.0),
     Metric("probe p90", True, names.PROBE, 90.0),
 )
+
+
+# The fewest cells compared on a metric for their spread to say how much runs drift.
+SPREAD_CELLS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +75,10 @@ class Change:
         """Significantly worse: the whole interval lies on the worse side of zero."""
         return self.change.significant and self.worse
 
-    def beyond(self, threshold: float) -> bool:
-        """Larger than the threshold and than what the runs can resolve."""
-        return abs(self.change.estimate) > max(threshold, self.detectable)
+    def beyond(self, threshold: float, spread: float = 0.0) -> bool:
+        """Larger than the threshold, than what the runs can resolve, and than the runs'
+        own spread from one to the other (`Comparison.spread`)."""
+        return abs(self.change.estimate) > max(threshold, self.detectable, spread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +92,19 @@ class Comparison:
     # or saturated load generator): no regression can be called either way.
     untrustworthy: tuple[str, ...]
     not_compared: tuple[str, ...]
+    # Every matched point's changes as measured, flagged cells too: how far the cells moved
+    # from one run to the other, which is what `spread` and `shifted` read (never a verdict).
+    moved: tuple[Change, ...] = ()
 
     def failing(self) -> tuple[Change, ...]:
-        """Significant regressions larger than the threshold and the detectable effect."""
-        return tuple(c for c in self.changes if c.regression and c.beyond(self.threshold))
+        """Significant regressions larger than the threshold, the detectable effect and the
+        runs' spread."""
+        spread = self.spread()
+        return tuple(
+            c
+            for c in self.changes
+            if c.regression and c.beyond(self.threshold, spread.get(c.metric.label, 0.0))
+        )
 
     @property
     def regressed(self) -> bool:
@@ -94,9 +112,37 @@ class Comparison:
 
     @property
     def inconclusive(self) -> bool:
-        """Some point was trusted in one run only, or nothing could be compared at all (both
-        runs flagged throughout, e.g. both on a busy machine): no 0 is earned."""
-        return bool(self.untrustworthy) or not self.changes
+        """Some point was trusted in one run only, nothing could be compared at all (both
+        runs flagged throughout, e.g. both on a busy machine), or every cell moved together:
+        no 0 is earned."""
+        return bool(self.untrustworthy) or not self.changes or bool(self.shifted())
+
+    def _by_metric(self) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for change in self.moved or self.changes:
+            found.setdefault(change.metric.label, []).append(change.change.estimate)
+        return {label: v for label, v in found.items() if len(v) >= SPREAD_CELLS}
+
+    def spread(self) -> dict[str, float]:
+        """Per metric, the smallest change that stands out from how much all the cells moved
+        between the two runs: the bootstrap within a run cannot see the machine drifting
+        from one run to the next, but the cells' changes can. 1.4826 × the median absolute
+        change estimates their standard deviation (robust to the one cell that really
+        changed), and the minimum detectable effect follows from it."""
+        return {
+            label: detectable(1.4826 * statistics.median(abs(v) for v in found))
+            for label, found in self._by_metric().items()
+        }
+
+    def shifted(self) -> dict[str, float]:
+        """The metrics whose median change over the cells exceeds the threshold: everything
+        moved together, the machine or a change that touches every request. Without repeats
+        the two cannot be told apart."""
+        return {
+            label: median
+            for label, found in self._by_metric().items()
+            if abs(median := statistics.median(found)) > self.threshold
+        }
 
     def detectable(self) -> dict[str, float]:
         """Per metric, the median minimum detectable effect over the cells compared."""
@@ -119,21 +165,51 @@ def _label(point: Point, varying: Sequence[str]) -> str:
     return f"{point.params.variant}, {analysis.slice_label(point.params, varying)}"
 
 
-def _change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
-    if metric.series is not None:
-        change = estimates.change(before, after, metric.series, metric.percentile, relative=True)
-        a = estimates.level(before, metric.series, metric.percentile)
-        b = estimates.level(after, metric.series, metric.percentile)
-        # No relative change from a zero (e.g. no event-loop lag measured at all).
-        if change is None or a is None or b is None or a.value <= 0:
-            return None
-        return Change(label, metric, a.value, b.value, change)
+def _answered(point: Point) -> tuple[int, int] | None:
+    """Requests answered and sent (answered, unanswered at the stop, or dropped), repeats
+    added up; None for the closed model, which has no schedule."""
+    clients = [c.client for c in point.trusted if c.client is not None]
+    if not clients or any(c.offered_rps is None for c in clients):
+        return None
+    return sum(c.requests for c in clients), sum(c.sent for c in clients)
+
+
+def _percentile_change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
+    assert metric.series is not None
+    change = estimates.change(before, after, metric.series, metric.percentile, relative=True)
+    a = estimates.level(before, metric.series, metric.percentile)
+    b = estimates.level(after, metric.series, metric.percentile)
+    # No relative change from a zero (e.g. no event-loop lag measured at all).
+    if change is None or a is None or b is None or a.value <= 0:
+        return None
+    return Change(label, metric, a.value, b.value, change)
+
+
+def _answered_change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
+    counts_a, counts_b = _answered(before), _answered(after)
+    if counts_a is None or counts_b is None or 0 in (counts_a[0], counts_b[0]):
+        return None
+    share_a, share_b = counts_a[0] / counts_a[1], counts_b[0] / counts_b[1]
+    return Change(label, metric, share_a, share_b, share_change(counts_a, counts_b))
+
+
+def _rate_change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
     assert metric.column is not None
+    if _answered(before) is not None:
+        return None  # the open model: its throughput is the answered share
     x = analysis.per_second(before.trusted, metric.column, loaded_only=True)
     y = analysis.per_second(after.trusted, metric.column, loaded_only=True)
     if not enough(x, y) or x.mean() <= 0:
         return None
     return Change(label, metric, float(x.mean()), float(y.mean()), relative_change(x, y))
+
+
+def _change(label: str, metric: Metric, before: Point, after: Point) -> Change | None:
+    if metric.series is not None:
+        return _percentile_change(label, metric, before, after)
+    if metric.answered:
+        return _answered_change(label, metric, before, after)
+    return _rate_change(label, metric, before, after)
 
 
 def _changes(label: str, before: Point, after: Point) -> list[Change]:
@@ -146,6 +222,7 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
     points_b = {p.params.point(): p for p in analysis.points(run_b.cells)}
     varying = analysis.varying_conditions([*points_a.values(), *points_b.values()])
     changes: list[Change] = []
+    moved: list[Change] = []
     broken: list[str] = []
     untrustworthy: list[str] = []
     not_compared: list[str] = []
@@ -154,7 +231,9 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
         after = points_b.get(key)
         if after is None:
             not_compared.append(f"{label}: not in {run_b.run_id}")
-        elif before.usable and after.usable:
+            continue
+        moved.extend(_changes(label, before.as_measured(), after.as_measured()))
+        if before.usable and after.usable:
             changes.extend(_changes(label, before, after))
         elif not before.usable and not after.usable:
             not_compared.append(f"{label}: flagged in both ({'; '.join(after.problems)})")
@@ -184,4 +263,5 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
         tuple(broken),
         tuple(untrustworthy),
         tuple(not_compared),
+        tuple(moved),
     )

@@ -155,10 +155,13 @@ def _resolution(run: Run) -> tuple[str, str] | None:
     cells that a comparison would find 80% of the time at the 5% level, from the cells' own
     noise (median over the trusted points with enough requests)."""
     spreads: dict[float, list[float]] = {50.0: [], 99.0: []}
+    flagged = 0
     for point in analysis.points(run.cells):
-        found = estimates.seconds(point, names.RESPONSE) if point.usable else None
+        # Flagged cells too, as measured: their spread is this machine's noise as well.
+        found = estimates.seconds(point.as_measured(), names.RESPONSE)
         if found is None or found.seconds < 3:
             continue
+        flagged += not point.usable
         for percentile, into in spreads.items():
             interval = quantile_interval(found, percentile)
             if claimable(found.total, percentile) and interval.spread and interval.estimate:
@@ -171,9 +174,10 @@ def _resolution(run: Run) -> tuple[str, str] | None:
     return (
         "resolution",
         f"two cells differing by less than {text} are not told apart here (minimum "
-        f"detectable effect, median over {len(spreads[99.0])} trusted cells; {POWER:.0%} "
-        f"power at the 5% level). A percentile is claimed from 10 / (1 − q) samples at "
-        f"least; comparisons of several strategies at once use {CORRECTION}.",
+        f"detectable effect, median over {len(spreads[99.0])} cells, {flagged} of them "
+        f"flagged, as measured; {POWER:.0%} power at the 5% level). A percentile is claimed "
+        f"from 10 / (1 − q) samples at least; comparisons of several strategies at once use "
+        f"{CORRECTION}.",
     )
 
 

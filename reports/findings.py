@@ -459,10 +459,14 @@ def overload(groups: Groups) -> list[Finding]:
             theory = capacity.theory(point)
             expected = ""
             if theory is not None and offered is not None:
+                slots = f"{theory.why}, {point.params.ms:g} ms a task"
                 expected = (
                     f" against λ − k/s = {offered:g} − {significant(theory.per_second)} = "
-                    f"{significant(offered - theory.per_second)} tasks/s in theory ({theory.why}, "
-                    f"{point.params.ms:g} ms a task)"
+                    f"{significant(offered - theory.per_second)} tasks/s in theory ({slots})"
+                    if offered > theory.per_second
+                    else f", where in theory its {slots}, would finish "
+                    f"{significant(theory.per_second)} a second and keep up: the limit is "
+                    f"elsewhere (each task's overhead, the server's CPU)"
                 )
             done = capacity.completed_per_second(point)
             done_text = f"; it finished {significant(done.estimate)} tasks/s" if done else ""
@@ -552,6 +556,9 @@ def compute(run: Run) -> Findings:
         results = spec.compute(groups)
         found.extend(results)
         if not results:
-            reason = f"needs {spec.needs} (per-second data where compared)"
+            reason = (
+                f"needs {spec.needs}, with the seconds for an interval and the samples to claim "
+                f"each percentile compared"
+            )
             skipped.append(Skipped(kind, spec.title, reason))
     return Findings(tuple(found), tuple(skipped))

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from bgbench.units import duration
 from reports.compare import Change, Comparison
-from reports.formatting import interval_text, share
+from reports.formatting import interval_text, share, signed_share
 
 
 def _value(change: Change, value: float) -> str:
     return f"{value:.1f} req/s" if change.metric.column is not None else duration(value)
 
 
-def _verdict(change: Change, threshold: float) -> str:
+def _verdict(change: Change, threshold: float, spread: float) -> str:
     if not change.change.significant:
         return "not significant"
     if change.regression:
-        if change.beyond(threshold):
+        if change.beyond(threshold, spread):
             return "REGRESSION"
-        if abs(change.change.estimate) > threshold:
-            return "worse, below the detectable effect"
-        return "worse, within threshold"
+        if abs(change.change.estimate) <= threshold:
+            return "worse, within threshold"
+        if change.beyond(threshold):
+            return "worse, within the runs' spread"
+        return "worse, below the detectable effect"
     return "better"
 
 
@@ -28,11 +30,18 @@ def _detectable(comparison: Comparison) -> list[str]:
     found = comparison.detectable()
     if not found:
         return []
-    return [
+    lines = [
         "minimum detectable effect (median over cells; 80% power at the 5% level): "
-        + ", ".join(f"{label} {share(value)}" for label, value in found.items()),
-        "no change smaller than it, or than the threshold, is called a regression",
+        + ", ".join(f"{label} {share(value)}" for label, value in found.items())
     ]
+    spread = comparison.spread()
+    if spread:
+        lines.append(
+            "the runs' spread (how far all the cells moved between A and B, as a detectable "
+            "effect): " + ", ".join(f"{label} {share(value)}" for label, value in spread.items())
+        )
+    lines.append("no change smaller than these, or than the threshold, is called a regression")
+    return lines
 
 
 def render_comparison(comparison: Comparison) -> str:
@@ -43,12 +52,14 @@ def render_comparison(comparison: Comparison) -> str:
         *_detectable(comparison),
         "",
     ]
+    spread = comparison.spread()
     width = max((len(c.cell) for c in comparison.changes), default=10)
     lines.extend(
         f"{c.cell:<{width}}  {c.metric.label:<23} {_value(c, c.before):>11} -> "
         f"{_value(c, c.after):>11}  "
         f"{interval_text(c.change, as_share=True, say_significance=False)}  "
-        f"MDE {share(c.detectable)}  {_verdict(c, comparison.threshold)}"
+        f"MDE {share(c.detectable)}  "
+        f"{_verdict(c, comparison.threshold, spread.get(c.metric.label, 0.0))}"
         for c in comparison.changes
     )
     if comparison.not_compared:
@@ -65,6 +76,12 @@ def render_comparison(comparison: Comparison) -> str:
         lines.extend(
             f"  {c.cell}: {c.metric.label} {interval_text(c.change, as_share=True)}"
             for c in failing
+        )
+    for label, median in comparison.shifted().items():
+        lines.append(
+            f"every cell's {label} moved: {signed_share(median)} (median over the cells): the "
+            f"machine, or a change to every request; without repeats the two cannot be told "
+            f"apart: inconclusive (re-run both, with repeats, on a quiet machine)"
         )
     if comparison.untrustworthy:
         lines += [

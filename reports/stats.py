@@ -299,6 +299,30 @@ def proportion_interval(successes: int, trials: int) -> Interval:
     return Interval(share, low, high)
 
 
+def share_change(before: tuple[int, int], after: tuple[int, int]) -> Interval:
+    """after's share / before's − 1 of two (successes, trials), its interval from the log of
+    the ratio (delta method), as for a risk ratio. Every trial a success on both sides: no
+    change, and no width."""
+    (a, n), (b, m) = before, after
+    pa, pb = a / n, b / m
+    if pa == 0 or pb == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    variance = (1 - pa) / a + (1 - pb) / b  # of log(pb / pa)
+    z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / 2)
+    log_ratio = math.log(pb / pa)
+    half = z * math.sqrt(variance)
+    p_value = (
+        1.0 if variance == 0 else 2 * (1 - NormalDist().cdf(abs(log_ratio) / math.sqrt(variance)))
+    )
+    return Interval(
+        pb / pa - 1,
+        math.exp(log_ratio - half) - 1,
+        math.exp(log_ratio + half) - 1,
+        p_value=p_value,
+        spread=(pb / pa) * math.sqrt(variance),
+    )
+
+
 FDR = 0.05
 CORRECTION = f"Benjamini–Hochberg, false discovery rate {FDR:.0%}"
 

@@ -158,16 +158,34 @@ def test_threshold_rejects_nonsense() -> None:
         threshold("ten")
 
 
-def test_achieved_rate_leaves_out_the_drain(golden_run: Run) -> None:
+def test_throughput_is_the_answered_share_open_and_the_rate_closed(golden_run: Run) -> None:
     comparison = compare_runs(golden_run, golden_run, 0.10)
-    none = next(
-        c
-        for c in comparison.changes
-        if c.metric.column == "achieved_rps"
-        and c.cell.startswith("none, no background work at 100")
-    )
-    # 20 loaded seconds at 100 + 0.5 × PATTERN (mean 100); the drain second's 0 left out.
-    assert none.before == pytest.approx(100)
+    by_metric = {(c.cell, c.metric.label): c for c in comparison.changes}
+    # Open model: what share of the requests the schedule sent were answered (Poisson
+    # arrivals make the rate itself differ between runs by chance): all of them here.
+    answered = by_metric["none, no background work at 100 req/s, with a probe", "answered share"]
+    assert answered.before == answered.after == 1.0
+    assert not answered.change.significant
+    assert (
+        "none, no background work at 100 req/s, with a probe",
+        "achieved rate, closed model",
+    ) not in by_metric
+    # Closed model: the rate, over the loaded seconds: 20 at 110 + 0.5 × PATTERN (mean 110);
+    # the drain second's 0 left out.
+    closed = by_metric[
+        "background, sleep 200 ms at 10 users, no probe", "achieved rate, closed model"
+    ]
+    assert closed.before == pytest.approx(110)
+
+
+def test_a_drop_in_the_answered_share_is_a_regression() -> None:
+    from reports.stats import share_change
+
+    # 1,000 of 1,000 answered, then 900 of 1,000: −10%, far beyond its interval.
+    change = share_change((999, 1000), (900, 1000))
+    assert change.estimate == pytest.approx(900 / 999 - 1)
+    assert change.high < 0
+    assert change.significant
 
 
 def _flag_every_cell(run_dir: Path, flag: str, reason: str) -> None:
@@ -221,3 +239,37 @@ def test_two_runs_flagged_throughout_compare_nothing_and_say_so(
     out = capsys.readouterr().out
     assert "nothing compared: no point was trusted in both runs" in out
     assert "REGRESSION" not in out
+
+
+def _moved(estimates: list[float]) -> tuple[Change, ...]:
+    return tuple(
+        Change(
+            f"cell {i}",
+            METRICS[1],
+            1000,
+            1000 * (1 + e),
+            Interval(e, e - 0.05, e + 0.05, spread=0.02),
+        )
+        for i, e in enumerate(estimates)
+    )
+
+
+def test_one_cell_that_moved_beyond_the_others_is_a_regression(golden_run: Run) -> None:
+    # Six cells moved by a few per cent from one run to the other, one by +60%: the spread
+    # of the six (1.4826 × median |change|, as a detectable effect) does not hide it.
+    changes = _moved([0.02, -0.03, 0.01, 0.04, -0.02, 0.60])
+    comparison = Comparison(golden_run, golden_run, 0.10, changes, (), (), ())
+    assert comparison.spread()["p99 latency"] < 0.2
+    assert [c.cell for c in comparison.failing()] == ["cell 5"]
+    assert not comparison.inconclusive
+
+
+def test_every_cell_moving_together_is_inconclusive(golden_run: Run) -> None:
+    # Everything +30%: the machine, or a change to every request; single runs cannot say.
+    changes = _moved([0.28, 0.31, 0.30, 0.33, 0.29, 0.32])
+    comparison = Comparison(golden_run, golden_run, 0.10, changes, (), (), ())
+    assert comparison.shifted() == {"p99 latency": pytest.approx(0.305)}
+    assert comparison.inconclusive
+    assert "every cell's p99 latency moved: +30.5% (median over the cells)" in (
+        render_comparison(comparison)
+    )
