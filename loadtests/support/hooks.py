@@ -170,7 +170,8 @@ class Session:
         while True:
             gevent.sleep(interval_s)
             if self.recorder is not None:
-                self._absorb(self.recorder.drain(), "local")
+                # gevent.sleep(0) between encodings: the users' greenlets send in between.
+                self._absorb(self.recorder.drain(pause=lambda: gevent.sleep(0)), "local")
 
     def _absorb(self, snapshot: Snapshot, source: str) -> bool:
         return self.aggregate is not None and self.aggregate.absorb(snapshot, source)

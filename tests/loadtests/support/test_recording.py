@@ -164,3 +164,16 @@ def test_a_snapshot_of_another_run_is_refused() -> None:
     aggregate = Aggregate(RUN)
     assert not aggregate.absorb(recorder.drain(), "w0")
     assert (aggregate.names, aggregate.sources) == ({}, set())
+
+
+def test_a_drain_yields_between_tallies() -> None:
+    # The load generator's loop must get to send between encodings (about 1 ms each), not
+    # wait for a whole drain (about 10 ms at 100 req/s): the drain pauses after every tally.
+    recorder = Recorder(run=1.0, measure_from=0.0)
+    for second in range(3):
+        for name in ("/a", "/b"):
+            recorder.record(Outcome(name, 10.0 + second, 1000.0, 50.0, False, 200, False))
+    pauses: list[int] = []
+    snapshot = recorder.drain(pause=lambda: pauses.append(1))
+    # Two names and three seconds: a tally per name, and one per second.
+    assert len(pauses) == len(snapshot["names"]) + len(snapshot["seconds"]) == 2 + 3
