@@ -380,7 +380,10 @@ def growth_cell(row: Row) -> str:
         return ""
     growth = round(row.growth.estimate, 2)  # a hundredth of a task a second is nothing
     text = f"{'+' if growth >= 0 else ''}{significant(growth)}/s"
-    if row.theory is not None and row.offered is not None:
+    limit = row.point.params.raw.get("queue_limit")
+    if limit:
+        text += f" (theory 0: the queue is bounded at {limit})"
+    elif row.theory is not None and row.offered is not None:
         text += f" (theory {significant(max(row.offered - row.theory.per_second, 0))})"
     return text
 
