@@ -1,11 +1,13 @@
 """Two runs side by side: cells matched by their parameters, each metric's relative change
 with its confidence interval and its minimum detectable effect, and whether a significant
-regression exceeds both the threshold and what the runs can resolve.
+regression exceeds the threshold, what the runs can resolve, and how far all the cells moved.
 
 Percentiles are those of merged histograms, their intervals from resampling seconds (with
-repeats, repeats first: `reports.stats`); the achieved rate is the mean of per-second counts.
-A change smaller than the comparison's minimum detectable effect (80% power at the 5% level)
-is never called a regression: the runs are too short, or too noisy, to tell it from nothing.
+repeats, repeats first: `reports.stats`); the open model's throughput is the share of the
+scheduled requests answered, the closed model's the mean of per-second counts. A change
+smaller than the comparison's minimum detectable effect (80% power at the 5% level) or than
+the runs' spread is never called a regression: the runs are too short, or too noisy, to tell
+it from nothing.
 """
 
 from __future__ import annotations
