@@ -21,7 +21,6 @@ from sweep import definition
 from sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
 
 EXIT_USAGE = 2
-MAX_LOAD_WORKERS = 64  # as the sweep file's load_workers (sweep/definition.py)
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 
@@ -81,8 +80,8 @@ def _load_workers(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_LOAD_WORKERS:
-        raise argparse.ArgumentTypeError(f"{value}: must be 1 to {MAX_LOAD_WORKERS}")
+    if not 1 <= value <= definition.MAX_LOAD_WORKERS:
+        raise argparse.ArgumentTypeError(f"{value}: must be 1 to {definition.MAX_LOAD_WORKERS}")
     return value
 
 

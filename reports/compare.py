@@ -234,9 +234,12 @@ def compare_runs(run_a: Run, run_b: Run, threshold: float) -> Comparison:
         if after is None:
             not_compared.append(f"{label}: not in {run_b.run_id}")
             continue
-        moved.extend(_changes(label, before.as_measured(), after.as_measured()))
+        measured = _changes(label, before.as_measured(), after.as_measured())
+        moved.extend(measured)
         if before.usable and after.usable:
-            changes.extend(_changes(label, before, after))
+            # Every cell trusted on both sides: the changes as measured are the changes.
+            everything = all(analysis.usable(c) for c in (*before.cells, *after.cells))
+            changes.extend(measured if everything else _changes(label, before, after))
         elif not before.usable and not after.usable:
             not_compared.append(f"{label}: flagged in both ({'; '.join(after.problems)})")
         else:

@@ -146,22 +146,7 @@ class Seconds:
     def of(cls, repeats: Sequence[Sequence[str | None]]) -> Seconds | None:
         """From each repeat's encoded per-second histograms (None: nothing that second);
         None if nothing at all was recorded."""
-        decoded = [
-            (r, _value_counts(encoded))
-            for r, seconds in enumerate(repeats)
-            for encoded in seconds
-            if encoded
-        ]
-        if not decoded:
-            return None
-        values = np.unique(np.concatenate([v for _, (v, _) in decoded]))
-        counts = np.zeros((len(decoded), len(values)), dtype=np.int64)
-        for row, (_, (v, c)) in enumerate(decoded):
-            counts[row, np.searchsorted(values, v)] = c
-        if counts.sum() == 0:
-            return None
-        repeat = np.array([r for r, _ in decoded], dtype=np.int64)
-        return cls(values.astype(np.float64), counts, repeat)
+        return _seconds_of(tuple(tuple(seconds) for seconds in repeats))
 
     @property
     def total(self) -> int:
@@ -216,6 +201,31 @@ def _draws(seconds: Seconds, digest: bytes, percentile: float) -> FloatArray:
     if len(_DRAWS) > 4096:  # a long report: keep memory bounded
         _DRAWS.clear()
     _DRAWS[(digest, percentile)] = found
+    return found
+
+
+@functools.cache
+def _seconds_of(repeats: tuple[tuple[str | None, ...], ...]) -> Seconds | None:
+    # A point's level, its comparisons and the checks before them all ask for the same
+    # seconds: the grid is built once per set of encodings, and shared (read-only).
+    decoded = [
+        (r, _value_counts(encoded))
+        for r, seconds in enumerate(repeats)
+        for encoded in seconds
+        if encoded
+    ]
+    if not decoded:
+        return None
+    values = np.unique(np.concatenate([v for _, (v, _) in decoded]))
+    counts = np.zeros((len(decoded), len(values)), dtype=np.int64)
+    for row, (_, (v, c)) in enumerate(decoded):
+        counts[row, np.searchsorted(values, v)] = c
+    if counts.sum() == 0:
+        return None
+    repeat = np.array([r for r, _ in decoded], dtype=np.int64)
+    found = Seconds(values.astype(np.float64), counts, repeat)
+    for array in (found.values, found.counts, found.repeat):
+        array.flags.writeable = False
     return found
 
 

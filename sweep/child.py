@@ -65,28 +65,20 @@ class Child:
         workers, a resource tracker) is killed too."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
+        code: int | None = self.process.poll()
+        if code is None:
             self.process.send_signal(signal.SIGTERM)
             code = self.wait(timeout_s)
-            if code is None:
-                self.kill()
-            self._kill_survivors()
-            return code
-        self._kill_survivors()
-        return self.process.returncode
+        self.kill()
+        return code
 
     def kill(self) -> None:
-        """SIGKILL to its whole process group: pool processes and workers die with it."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self._kill_survivors()
-
-    def _kill_survivors(self) -> None:
-        # A leader killed with -9 (or crashed) leaves its children running, re-parented to
-        # PID 1 but still in its process group, which was this child's own session: its
-        # pid is the group's id for as long as any member lives.
+        """SIGKILL to its whole process group, pool processes and workers with it, the leader
+        alive or not: one killed with -9 (or crashed) leaves its children running,
+        re-parented to PID 1 but still in its group, which was this child's own session: its
+        pid is the group's id for as long as any member lives."""
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):  # no one left
+        with contextlib.suppress(ProcessLookupError):  # no one left in the group
             os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()

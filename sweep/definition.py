@@ -95,6 +95,8 @@ def _number(
     return check
 
 
+MAX_LOAD_WORKERS = 64  # Locust processes per cell, from the sweep file or --load-workers
+
 # Every key a [defaults] or [[matrix]] table may set, with its check.
 OPTIONS: dict[str, Callable[[Any], str | None]] = {
     "strategy": _choice(*STRATEGIES),
@@ -117,7 +119,7 @@ OPTIONS: dict[str, Callable[[Any], str | None]] = {
     "fail_at": _number(1, 100, integer=True),
     "priority": _choice("high", "normal", "low"),
     "upload_bytes": _number(1, 1 << 30, integer=True),
-    "load_workers": _number(1, 64, integer=True),
+    "load_workers": _number(1, MAX_LOAD_WORKERS, integer=True),
 }
 TOP_LEVEL = {"name", "description", "defaults", "matrix"}
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
