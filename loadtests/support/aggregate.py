@@ -4,6 +4,10 @@ Per request name the tallies are kept decoded (few names, added to often). Per s
 are kept encoded, because a long run has thousands of seconds and a decoded HDR histogram
 takes ~190 kB; a second that two snapshots share (several workers, or a late answer) is
 decoded, added and encoded again.
+
+Per process it also keeps what that process alone measured (its requests of the measured
+phase, the probe's left out) and the CPU it reported with each snapshot: in distributed mode
+one late or saturated worker is otherwise hidden in the sum.
 """
 
 from __future__ import annotations
@@ -11,8 +15,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from loadtests.support.recording import WARMUP_KEYS, Snapshot
+from loadtests.support.recording import WARMUP_KEYS, CpuWire, Snapshot
 from loadtests.support.tally import Tally, TallyWire, merge_wire
+
+LOCAL = "local"  # the source name of a process that records for itself (no master)
+
+
+@dataclass(slots=True)
+class Source:
+    """What one load-generating process shipped: its own tally and its CPU, report by report."""
+
+    measured: Tally = field(default_factory=Tally)
+    cpu: list[CpuWire] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -23,17 +37,21 @@ class Aggregate:
     seconds: dict[int, TallyWire] = field(default_factory=dict)
     probe_seconds: dict[int, TallyWire] = field(default_factory=dict)
     warmup: Counter[str] = field(default_factory=Counter)
-    sources: set[str] = field(default_factory=set)  # the processes heard from
+    sources: dict[str, Source] = field(default_factory=dict)  # the processes heard from
 
     def absorb(self, snapshot: Snapshot, source: str) -> bool:
         """Add a snapshot of this run; False (and nothing added) for one of another run."""
         if snapshot["run"] != self.run:
             return False
-        self.sources.add(source)
+        own = self.sources.setdefault(source, Source())
+        own.cpu.append(snapshot["cpu"])
         for name, entry in snapshot["names"].items():
-            self.names.setdefault(name, Tally()).add(Tally.from_wire(entry["tally"]))
+            tally = Tally.from_wire(entry["tally"])
+            self.names.setdefault(name, Tally()).add(tally)
             if entry["probe"]:
                 self.probes.add(name)
+            else:
+                own.measured.add(tally)
         for into, entries in (
             (self.seconds, snapshot["seconds"]),
             (self.probe_seconds, snapshot["probe_seconds"]),

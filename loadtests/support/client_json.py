@@ -12,7 +12,8 @@
      "per_second": [{"second": <epoch int>, "requests": n, <tally fields but count>}],
      "per_second_probe": [<the same, for the probe requests alone>],
      "warmup": {"count": n, "failures": n, "dropped": n, "unfinished": n},
-     "incomplete": [<ids of workers whose last snapshot never arrived>]}
+     "incomplete": [<ids of workers whose last snapshot never arrived>],
+     "per_worker": {"<worker id>": {"tally": <tally>, "cpu": [{"since", "until", "cpu_s"}]}}}
 
 A tally is {"count", "failures", "dropped", "unfinished", "statuses": {"200": n, "0": n},
 "uncorrected": <b64 HDR, µs>, "corrected": <b64 HDR, µs> | null,
@@ -22,7 +23,12 @@ scheduled request (count values): a dropped request was never sent, and one stil
 at the stop may not have been either (killed as Locust stopped, its "lag" is the stop's).
 See docs/loadtests.md for every field.
 
-Version 2 added "send_lag" (version 1 had no record of the generator's own lateness).
+"per_worker" holds, in distributed mode, what each Locust worker measured alone (its tally
+of the measured phase, the probe's left out) and the CPU time it reported with each snapshot;
+it is empty when one process recorded for itself.
+
+Version 2 added "send_lag" (version 1 had no record of the generator's own lateness);
+version 3 added "per_worker" (version 2 had only the sum over workers).
 """
 
 from __future__ import annotations
@@ -35,11 +41,11 @@ from typing import Any
 
 from bgbench.files import write_atomically
 from bgbench.hdr import PERCENTILES, decode, summarize
-from loadtests.support.aggregate import Aggregate
+from loadtests.support.aggregate import LOCAL, Aggregate
 from loadtests.support.options import Arrival, ScenarioOptions
 from loadtests.support.tally import TallyWire
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILENAME = "client.json"
 
 
@@ -96,6 +102,11 @@ def document(
         ],
         "warmup": dict(aggregate.warmup),
         "incomplete": sorted(incomplete),
+        "per_worker": {
+            name: {"tally": source.measured.to_wire(), "cpu": list(source.cpu)}
+            for name, source in sorted(aggregate.sources.items())
+            if name != LOCAL
+        },
     }
 
 

@@ -33,7 +33,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.support import client_json, options
-from loadtests.support.aggregate import Aggregate
+from loadtests.support.aggregate import LOCAL, Aggregate
 from loadtests.support.client_json import RunInfo
 from loadtests.support.options import ScenarioOptions
 from loadtests.support.recording import Mark, Outcome, Recorder, Snapshot
@@ -144,7 +144,7 @@ class Session:
             return
         if self._drainer is not None:
             self._drainer.kill()
-        self._absorb(self.recorder.drain(), "local")
+        self._absorb(self.recorder.drain(), LOCAL)
         self._finish(incomplete=[])
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
@@ -171,7 +171,7 @@ class Session:
             gevent.sleep(interval_s)
             if self.recorder is not None:
                 # gevent.sleep(0) between encodings: the users' greenlets send in between.
-                self._absorb(self.recorder.drain(pause=lambda: gevent.sleep(0)), "local")
+                self._absorb(self.recorder.drain(pause=lambda: gevent.sleep(0)), LOCAL)
 
     def _absorb(self, snapshot: Snapshot, source: str) -> bool:
         return self.aggregate is not None and self.aggregate.absorb(snapshot, source)

@@ -13,10 +13,14 @@ measures, and only this histogram says so.
 
 Requests meant to start before `measure_from` (the warm-up) are only counted, under `warmup`,
 so that the counts still add up to Locust's own.
+
+Each snapshot also carries the CPU its process used since the previous one: on a worker on
+another machine, no one else can measure it, and a saturated worker sends late.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +36,14 @@ class NameWire(TypedDict):
     tally: TallyWire
 
 
+class CpuWire(TypedDict):
+    """The process's CPU time (all its threads) between two epoch times."""
+
+    since: float
+    until: float
+    cpu_s: float
+
+
 class Snapshot(TypedDict):
     """A recorder's content, ready for msgpack (worker -> master) or JSON."""
 
@@ -40,6 +52,7 @@ class Snapshot(TypedDict):
     seconds: list[tuple[int, TallyWire]]  # probe requests left out
     probe_seconds: list[tuple[int, TallyWire]]  # the probe requests alone
     warmup: dict[str, int]  # count, failures, dropped, unfinished
+    cpu: CpuWire  # since the previous drain (the first: since the recorder was made)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,7 @@ class Recorder:
         self._tallies: defaultdict[tuple[int, str], Tally] = defaultdict(Tally)
         self._probes: set[str] = set()
         self._warmup: Counter[str] = Counter()
+        self._cpu_from = (time.time(), time.process_time())
 
     def _tally(self, name: str, at: float, probe: bool) -> Tally:
         if probe:
@@ -110,6 +124,8 @@ class Recorder:
         so that sending (due every few ms) never waits for the whole drain (~10 ms)."""
         tallies, self._tallies = self._tallies, defaultdict(Tally)
         warmup, self._warmup = self._warmup, Counter()
+        (since, cpu_since), now = self._cpu_from, (time.time(), time.process_time())
+        self._cpu_from = now
         names: defaultdict[str, Tally] = defaultdict(Tally)
         seconds: defaultdict[int, Tally] = defaultdict(Tally)
         probe_seconds: defaultdict[int, Tally] = defaultdict(Tally)
@@ -133,4 +149,5 @@ class Recorder:
                 (second, encoded(tally)) for second, tally in sorted(probe_seconds.items())
             ],
             "warmup": {key: warmup[key] for key in WARMUP_KEYS},
+            "cpu": {"since": since, "until": now[0], "cpu_s": now[1] - cpu_since},
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bgbench.hdr import decode
+from loadtests.support import client_json
 from tests.loadtests.runs import App, Result, Run, settings
 
 pytestmark = pytest.mark.slow
@@ -56,7 +57,7 @@ def check_adds_up(result: Result) -> None:
     """client.json holds every answered request once: measured or warm-up, per name and per
     second, with histograms that hold as many values as the counts say."""
     doc = result.client
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == client_json.SCHEMA_VERSION
     assert doc["incomplete"] == []
     assert result.locust.total > 0
     assert result.count() + doc["warmup"]["count"] == result.locust.total

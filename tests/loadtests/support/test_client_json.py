@@ -44,7 +44,8 @@ def test_the_document_of_an_open_model_run() -> None:
         host="http://127.0.0.1:1",
         incomplete=[],
     )
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == client_json.SCHEMA_VERSION == 3
+    assert doc["per_worker"] == {}  # one process recorded for itself
     assert (doc["model"], doc["offered_rps"], doc["arrival"], doc["probe_rps"]) == (
         "open",
         20.0,
@@ -63,6 +64,31 @@ def test_the_document_of_an_open_model_run() -> None:
     assert sum(s["requests"] for s in doc["per_second"]) == 80
     assert decode(main["corrected"]).get_min_value() > decode(main["uncorrected"]).get_min_value()
     json.dumps(doc)  # JSON all the way down
+
+
+def test_each_worker_is_listed_with_its_own_share_and_cpu() -> None:
+    options = ScenarioOptions(rate=20.0, warmup_s=1.0, probe_rate=2.0)
+    run = RunInfo(RUN, users=2, options=options)
+    aggregate = Aggregate(RUN)
+    for worker, (count, lag_us) in {"w0": (30, 100.0), "w1": (50, 9_000.0)}.items():
+        recorder = Recorder(RUN, run.measure_from)
+        for i in range(count):
+            recorder.record(Outcome("main", RUN + 1 + i * 0.05, 1_000, lag_us, False, 200, False))
+            recorder.record(Outcome(PROBE_REQUEST, RUN + 1 + i * 0.05, 300, 0, False, 200, True))
+        aggregate.absorb(recorder.drain(), worker)
+    doc = client_json.document(
+        aggregate, run, stopped_at=RUN + 5.0, scenario=None, host=None, incomplete=[]
+    )
+    workers = doc["per_worker"]
+    assert sorted(workers) == ["w0", "w1"]
+    # Each one's measured requests without the probe's, adding up to the merged count.
+    assert [workers[w]["tally"]["count"] for w in ("w0", "w1")] == [30, 50]
+    assert doc["all"]["count"] == 80
+    assert summarize(decode(workers["w1"]["tally"]["send_lag"]))["p50"] == pytest.approx(
+        9_000, rel=0.01
+    )
+    assert [len(workers[w]["cpu"]) for w in ("w0", "w1")] == [1, 1]
+    json.dumps(doc)
 
 
 def send_lag_count(tally: dict[str, Any]) -> int:

@@ -30,6 +30,11 @@ def test_two_workers_add_up_to_locusts_own_count(run: Result) -> None:
         assert decode(tally["corrected"]).get_total_count() == tally["count"], name
         assert decode(tally["send_lag"]).get_total_count() == tally["count"], name
     assert sum(s["requests"] for s in doc["per_second"]) == run.count(probe=False)
+    # Each worker's own share, the probe's left out: together, exactly the merged requests.
+    workers = doc["per_worker"]
+    assert len(workers) == 2
+    assert sum(w["tally"]["count"] for w in workers.values()) == doc["all"]["count"]
+    assert all(w["tally"]["count"] > 0 and w["cpu"] for w in workers.values())
     # The rate is split over both users, not offered by each: ~40/s in all, not ~80/s.
     main = doc["requests"]["background/sleep"]
     offered = RATE * doc["measured_s"]

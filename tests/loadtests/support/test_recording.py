@@ -132,7 +132,12 @@ def test_snapshots_add_up_losslessly_across_processes_and_drains() -> None:
     for n, worker in enumerate(workers):
         merged.absorb(over_the_wire(worker.drain()), f"w{n}")
 
-    assert merged.sources == {"w0", "w1"}
+    assert set(merged.sources) == {"w0", "w1"}
+    # Each worker's own share, kept apart: together exactly the merged requests.
+    assert [merged.sources[w].measured.count for w in ("w0", "w1")] == [1_500, 1_500]
+    for source in merged.sources.values():
+        assert len(source.cpu) == 6  # one CPU report per snapshot shipped
+        assert all(r["until"] >= r["since"] and r["cpu_s"] >= 0 for r in source.cpu)
     a, b = single.names["x"], merged.names["x"]
     assert (b.count, b.failures) == (a.count, a.failures) == (3_000, a.failures)
     assert recorded(b.uncorrected) == recorded(a.uncorrected)
@@ -163,7 +168,7 @@ def test_a_snapshot_of_another_run_is_refused() -> None:
     recorder.record(outcome(RUN))
     aggregate = Aggregate(RUN)
     assert not aggregate.absorb(recorder.drain(), "w0")
-    assert (aggregate.names, aggregate.sources) == ({}, set())
+    assert (aggregate.names, aggregate.sources) == ({}, {})
 
 
 def test_a_drain_yields_between_tallies() -> None:
