@@ -4,11 +4,13 @@ once — by the sweep, when it writes the cell — and read by the reports and `
 A harness whose numbers are wrong and unflagged is worse than none, so where a rule cannot
 tell, it flags. The rules and their thresholds (docs/results-format.md says why each):
 
-- `saturated`: the load generator's CPU above 90% of its cores; or fewer answers than 95% of
-  what its schedule asked for; or the schedule itself fell behind the *offered* rate by more
-  than the arrivals' own spread explains (Poisson: 3 standard deviations of λT; constant: 1%).
+- `saturated`: the load generator's CPU above 90% of its cores, or any Locust worker's own
+  CPU above 90% of its core; or fewer answers than 95% of what its schedule asked for; or the
+  schedule itself fell behind the *offered* rate by more than the arrivals' own spread
+  explains (Poisson: 3 standard deviations of λT; constant: 1%).
 - `generator_late`: send lag (actual − intended send) p99 above max(1 ms, 10% of the
-  uncorrected p50): the corrected latency is then the generator's lateness, not the server's.
+  uncorrected p50), of all requests or of any one Locust worker's: the corrected latency is
+  then the generator's lateness, not the server's.
 - `interference`: other processes used more than 10% of a core, on average, on the server's
   or the load generator's cores, or the hypervisor stole more than 1% of the server's core.
 - `dropped`: the in-flight cap kept requests from being sent; `incomplete`: a Locust worker's
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen
+from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen, Summary
 from bgbench.units import duration
 
 SATURATION_CPU_PERCENT = 90.0
@@ -65,6 +67,13 @@ def saturation(client: ClientMetrics, loadgen: LoadGen | None, arrival: str) -> 
             f"load generator CPU {cpu:.0f}% of its {loadgen.cores} core(s), above "
             f"{SATURATION_CPU_PERCENT:g}%"
         )
+    workers = loadgen.locust_workers if loadgen is not None else ()
+    reasons.extend(
+        f"Locust worker {worker.id}: CPU {worker.cpu_percent:.0f}% of its core (busiest "
+        f"report {worker.cpu_percent_max or 0:.0f}%), above {SATURATION_CPU_PERCENT:g}%"
+        for worker in workers
+        if worker.cpu_percent is not None and worker.cpu_percent > SATURATION_CPU_PERCENT
+    )
     scheduled = client.scheduled_rps
     if scheduled and client.achieved_rps < SCHEDULE_SHARE * scheduled:
         reasons.append(
@@ -77,18 +86,33 @@ def saturation(client: ClientMetrics, loadgen: LoadGen | None, arrival: str) -> 
     return reasons
 
 
-def lateness(client: ClientMetrics) -> str | None:
-    lag = client.send_lag
+def _late(lag: Summary | None, p50_us: float) -> str | None:
+    """Why these sends ran late, or None: their p99 within max(1 ms, 10% of the p50)."""
     if lag is None or lag.count == 0:
         return None
-    bound = max(SEND_LAG_FLOOR_US, SEND_LAG_SHARE_OF_P50 * client.latency.p50)
+    bound = max(SEND_LAG_FLOOR_US, SEND_LAG_SHARE_OF_P50 * p50_us)
     if lag.p99 <= bound:
         return None
     return (
-        f"sends ran late: send-lag p99 {duration(lag.p99)} (max {duration(lag.max)}) above "
-        f"{duration(bound)} = max(1 ms, 10% of the p50 {duration(client.latency.p50)}); the "
-        f"corrected latency is the load generator's lateness"
+        f"send-lag p99 {duration(lag.p99)} (max {duration(lag.max)}) above "
+        f"{duration(bound)} = max(1 ms, 10% of the p50 {duration(p50_us)})"
     )
+
+
+def lateness(client: ClientMetrics, loadgen: LoadGen | None = None) -> str | None:
+    """Why the sends ran late, all of them or one Locust worker's (named), or None."""
+    p50 = client.latency.p50
+    found = []
+    late = _late(client.send_lag, p50)
+    if late:
+        found.append(
+            f"sends ran late: {late}; the corrected latency is the load generator's lateness"
+        )
+    for worker in loadgen.locust_workers if loadgen is not None else ():
+        late = _late(worker.send_lag, p50)
+        if late:
+            found.append(f"Locust worker {worker.id} sent late: {late}")
+    return "; ".join(found) or None
 
 
 def disturbance(interference: Interference | None) -> str | None:
@@ -136,7 +160,7 @@ def _flag_reasons(cell: Cell) -> dict[str, str]:
         saturated = saturation(client, cell.loadgen, cell.params.arrival)
         if saturated:
             reasons["saturated"] = "; ".join(saturated)
-        late = lateness(client)
+        late = lateness(client, cell.loadgen)
         if late:
             reasons["generator_late"] = late
         if client.failures:

@@ -24,6 +24,7 @@ from bgbench.results.model import (
     Histograms,
     Interference,
     LoadGen,
+    LocustWorker,
     Probe,
     SecondHistograms,
     ServerMetrics,
@@ -178,7 +179,12 @@ def accounting(
     )
 
 
-def loadgen(measured: Sequence[Sample], processes: int, cores: int) -> LoadGen:
+def loadgen(
+    measured: Sequence[Sample],
+    processes: int,
+    cores: int,
+    workers: tuple[LocustWorker, ...] = (),
+) -> LoadGen:
     """How busy the load generator was, per core it could use: N Locust processes on fewer
     cores share them, so it is their sum over those cores that says whether they ran out."""
     usable = max(1, min(processes, cores))
@@ -188,7 +194,46 @@ def loadgen(measured: Sequence[Sample], processes: int, cores: int) -> LoadGen:
         cpu_percent_max=round(max(cpu), 1) if cpu else None,
         processes=processes,
         cores=usable,
+        locust_workers=workers,
     )
+
+
+def _worker_cpu(
+    reports: Iterable[Mapping[str, float]], measure_from: float
+) -> tuple[float | None, float | None]:
+    """A worker's CPU in % of one core over its report intervals lying mostly in the measured
+    phase (the midpoint rule, as for the app's windows): the mean weighted by their length
+    (the last one, at the stop, is short), and the busiest."""
+    chosen = [
+        (report["cpu_s"], report["until"] - report["since"])
+        for report in reports
+        if report["until"] > report["since"]
+        and (report["since"] + report["until"]) / 2 >= measure_from
+    ]
+    if not chosen:
+        return None, None
+    mean = 100.0 * sum(cpu for cpu, _ in chosen) / sum(wall for _, wall in chosen)
+    busiest = max(100.0 * cpu / wall for cpu, wall in chosen)
+    return round(mean, 1), round(busiest, 1)
+
+
+def locust_workers(client: Mapping[str, Any]) -> tuple[LocustWorker, ...]:
+    """Each Locust worker as it reported itself (client.json `per_worker`), in id order."""
+    found = []
+    for worker_id, own in sorted(client.get("per_worker", {}).items()):
+        tally = own["tally"]
+        cpu, cpu_max = _worker_cpu(own["cpu"], client["measure_from"])
+        lag = tally.get("send_lag")
+        found.append(
+            LocustWorker(
+                id=worker_id,
+                requests=int(tally["count"]),
+                send_lag=_present(hdr.decode(lag)) if lag else None,
+                cpu_percent=cpu,
+                cpu_percent_max=cpu_max,
+            )
+        )
+    return tuple(found)
 
 
 def interference(measured: Sequence[Sample]) -> Interference | None:
@@ -427,7 +472,9 @@ def build(outcome: CellOutcome) -> Cell:
             cell,
             client=metrics,
             server=server,
-            loadgen=loadgen(measured, outcome.load_processes, outcome.loadgen_cores),
+            loadgen=loadgen(
+                measured, outcome.load_processes, outcome.loadgen_cores, locust_workers(client)
+            ),
             interference=interference(measured),
             harness=harness_share(metrics, server),
             histograms=Histograms(

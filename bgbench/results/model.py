@@ -188,13 +188,28 @@ class ServerMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class LocustWorker:
+    """One Locust worker process of a distributed cell, as it reported itself: a worker on
+    another machine is out of the sampler's sight, and the merged histograms hide one late
+    or saturated worker among the others."""
+
+    id: str  # Locust's client id: <hostname>_<uuid>
+    requests: int  # answered in the measured phase, the probe's left out
+    send_lag: Summary | None = field(metadata=_key("send_lag_us"))  # null: closed model
+    cpu_percent: float | None  # its process, % of one core, over its reports in the phase
+    cpu_percent_max: float | None  # its busiest report interval (~3 s)
+
+
+@dataclass(frozen=True, slots=True)
 class LoadGen:
-    """How busy the load generator was, per core its processes could use."""
+    """How busy the load generator was, per core its processes could use (the processes the
+    sampler sees: the local ones), and each Locust worker's own report."""
 
     cpu_percent: float | None
     cpu_percent_max: float | None
     processes: int
     cores: int
+    locust_workers: tuple[LocustWorker, ...] = ()  # empty: one process recorded for itself
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 # 2: send lag, interference, the server's own latency and each flag's reason.
 # 3: each second's own histograms (histograms.json `per_second`): percentiles and their
 #    confidence intervals come from merged histograms, never from per-second percentiles.
-SCHEMA_VERSION = 3
+# 4: each Locust worker's own requests, send lag and CPU (cell.json `loadgen.locust_workers`).
+#    Version 3 is read as 4 with no workers listed (`bgbench.results.upgrade`).
+SCHEMA_VERSION = 4
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"

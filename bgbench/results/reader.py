@@ -1,6 +1,7 @@
 """Read a run directory and check it against the results format (`names.SCHEMA_VERSION`).
 
-A run that cannot be read at all (no manifest, corrupt manifest, unknown schema version,
+An older version that only lacks what this one adds is read through `upgrade`. A run that
+cannot be read at all (no manifest, corrupt manifest, unknown schema version,
 not a bgbench directory) raises `ReportInputError` with one line saying what and how to fix.
 A cell that cannot be read is listed in `Run.missing` instead, so an interrupted or partly
 damaged run still reports what it has.
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bgbench.results import codec, names
+from bgbench.results import codec, names, upgrade
 from bgbench.results.codec import Malformed
 from bgbench.results.errors import ReportInputError
 from bgbench.results.model import Cell, Histograms, MissingCell, Run, TimeSeries
@@ -100,9 +101,9 @@ def _histograms(path: Path) -> Histograms | None:
 def _cell(directory: Path) -> Cell:
     data = _mapping(read_json(directory / names.CELL, "the cell's parameters and metrics"))
     version = _field(data, "schema_version", int)
-    if version != SCHEMA_VERSION:
+    if not upgrade.readable(version):
         raise Malformed(f"schema version {version}, not {SCHEMA_VERSION}")
-    cell = codec.from_json(Cell, data)
+    cell = codec.from_json(Cell, upgrade.cell(data, version))
     if cell.status == "ok" and None in (cell.client, cell.server, cell.loadgen):
         # A failed cell may have no metrics at all; an ok one must have them all.
         raise Malformed("an ok cell without its client, server or loadgen metrics")
@@ -163,7 +164,7 @@ def read_schema_version(run_dir: Path) -> int:
 def load_run(run_dir: Path) -> Run:
     manifest = _read_manifest(run_dir)
     version: int = manifest["schema_version"]
-    if version != SCHEMA_VERSION:
+    if not upgrade.readable(version):
         older = _WHY_REFUSED.get(version, "") if version < SCHEMA_VERSION else ""
         raise ReportInputError(
             f"{run_dir}: results schema version {version}, but this bgbench reads version "

@@ -396,6 +396,9 @@ def _raw_params(spec: Spec) -> dict[str, Any]:
         "priority": "normal",
         "upload_bytes": 65536,
         "load_workers": 1,
+        "remote_load_workers": 0,
+        "load_master_bind": "127.0.0.1",
+        "load_master_port": 5557,
     }
 
 

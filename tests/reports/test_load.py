@@ -109,6 +109,30 @@ def test_version_1_results_are_refused_as_unjudgeable(run_copy: Path) -> None:
     assert "no send lag and no interference, so its cells cannot be judged" in message
 
 
+def test_version_3_results_read_as_4_with_no_locust_worker_listed(run_copy: Path) -> None:
+    _set_version(run_copy, 3)
+    for path in (run_copy / "cells").glob("*/cell.json"):
+        data = json.loads(path.read_text())
+        data["schema_version"] = 3
+        if data["loadgen"] is not None:
+            del data["loadgen"]["locust_workers"]  # version 3 had none to list
+        path.write_text(json.dumps(data))
+    run = load_run(run_copy)
+    assert run.schema_version == 3
+    assert run.missing == ()
+    assert len(run.cells) == 42
+    assert all(c.loadgen.locust_workers == () for c in run.cells if c.loadgen is not None)
+
+
+def test_a_current_cell_without_its_locust_workers_is_malformed(run_copy: Path) -> None:
+    path = next((run_copy / "cells").glob("000-*/cell.json"))
+    data = json.loads(path.read_text())
+    del data["loadgen"]["locust_workers"]
+    path.write_text(json.dumps(data))
+    missing = {m.cell_id: m.why for m in load_run(run_copy).missing}
+    assert "no `locust_workers`" in missing[path.parent.name]
+
+
 def test_partial_run_keeps_what_it_has(run_copy: Path) -> None:
     cells = run_copy / "cells"
     shutil.rmtree(cells / "039-background-sleep200ms-wna-closed10")  # never started

@@ -341,3 +341,50 @@ def test_partial_seconds_at_either_end_of_the_load_are_left_out() -> None:
     series = timeseries(client, [], 50.0)
     # Seconds T0+1 .. T0+9 are whole; T0 started before the measurement, T0+10 was cut short.
     assert list(series.columns["t_s"]) == list(range(9))
+
+
+def _worker(count: int, lag_us: int, cpu_percent: float) -> dict[str, Any]:
+    """A worker's client.json entry: its tally and CPU reports every 3 s, the first in the
+    warm-up (left out by the midpoint rule) at 100%."""
+    reports = [{"since": T0 - 3, "until": T0, "cpu_s": 3.0}]
+    reports += [
+        {"since": T0 + s, "until": T0 + s + 3, "cpu_s": 3 * cpu_percent / 100} for s in (0, 3, 6)
+    ]
+    reports.append({"since": T0 + 9, "until": T0 + 10, "cpu_s": cpu_percent / 100})
+    tally = {"count": count, "send_lag": encoded(*([lag_us] * count))}
+    return {"tally": tally, "cpu": reports}
+
+
+def test_each_locust_worker_is_recorded_and_judged_by_name() -> None:
+    samples = [window(T0 + s, 50, 0) for s in range(10)]
+    quiet = {**client_json(500), "per_worker": {"h_a": _worker(250, 500, 40.0)}}
+    quiet["per_worker"]["h_b"] = _worker(250, 600, 45.0)
+    cell = build(outcome(quiet, samples))
+    assert cell.flags == ()
+    assert cell.loadgen is not None
+    assert cell.client is not None
+    workers = cell.loadgen.locust_workers
+    assert [w.id for w in workers] == ["h_a", "h_b"]
+    assert sum(w.requests for w in workers) == cell.client.requests == 500
+    assert [(w.cpu_percent, w.cpu_percent_max) for w in workers] == [(40.0, 40.0), (45.0, 45.0)]
+    assert workers[1].send_lag is not None
+    assert workers[1].send_lag.p99 == pytest.approx(600, rel=0.01)
+
+    # The merged send lag is on time, but one of two workers sent 40 ms late and the other
+    # ran its core flat out: both flags, each reason naming the worker.
+    mixed = {**client_json(500), "per_worker": {"h_a": _worker(250, 500, 97.0)}}
+    mixed["per_worker"]["h_b"] = _worker(5, 40_000, 30.0)
+    cell = build(outcome(mixed, samples))
+    assert cell.flags == ("saturated", "generator_late")
+    assert cell.flag_reasons["saturated"] == (
+        "Locust worker h_a: CPU 97% of its core (busiest report 97%), above 90%"
+    )
+    assert cell.flag_reasons["generator_late"].startswith(
+        "Locust worker h_b sent late: send-lag p99 40 ms (max 40 ms) above 1 ms"
+    )
+
+
+def test_a_cell_without_workers_lists_none() -> None:
+    cell = build(outcome(client_json(500), [window(T0 + s, 50, 0) for s in range(10)]))
+    assert cell.loadgen is not None
+    assert cell.loadgen.locust_workers == ()
