@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from reports.commands import (
     run_report,
 )
 from sweep import definition
+from sweep.definition import SweepValue
 from sweep.runner import EXIT_INTERRUPTED, NothingToRun, run_sweep
 
 EXIT_USAGE = 2
@@ -37,8 +39,12 @@ def _default_sweep() -> Path:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    chosen = {
+        key: value for _, key, _, _ in LOAD_OPTIONS if (value := getattr(args, key)) is not None
+    }
     try:
         sweep = definition.load(args.sweep or _default_sweep())
+        sweep = definition.with_overrides(sweep, chosen, "the command line")
     except definition.SweepError as exc:
         print(f"bgbench sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -50,7 +56,7 @@ def _sweep(args: argparse.Namespace) -> int:
         return 0
     try:
         writer.check_writable(args.out)
-        code, run_dir = run_sweep(sweep, args.out, load_workers=args.load_workers)
+        code, run_dir = run_sweep(sweep, args.out)
     except writer.UnwritableResults as exc:
         print(f"bgbench sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -74,15 +80,52 @@ def _finished(code: int, run_dir: Path, *, report: bool) -> int:
     return code
 
 
-def _load_workers(text: str) -> int:
-    """Where the user typed it: a whole number of Locust processes, 1 to 64."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= definition.MAX_LOAD_WORKERS:
-        raise argparse.ArgumentTypeError(f"{value}: must be 1 to {definition.MAX_LOAD_WORKERS}")
-    return value
+def _sweep_key(key: str, convert: Callable[[str], SweepValue]) -> Callable[[str], SweepValue]:
+    """An option that sets a sweep key in every cell, checked where the user typed it by the
+    same rule as the sweep file's value."""
+
+    def parse(text: str) -> SweepValue:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        problem = definition.OPTIONS[key](value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{value} {problem}")
+        return value
+
+    return parse
+
+
+# Options of `bgbench sweep` that set a load key of every cell: (flag, key, convert, help).
+LOAD_OPTIONS: tuple[tuple[str, str, Callable[[str], SweepValue], str], ...] = (
+    (
+        "--load-workers",
+        "load_workers",
+        int,
+        "Locust processes per cell (--processes); default: the sweep's load_workers",
+    ),
+    (
+        "--remote-load-workers",
+        "remote_load_workers",
+        int,
+        "Locust workers on other hosts to wait for (Locust runs as --master); default: the "
+        "sweep's remote_load_workers",
+    ),
+    (
+        "--load-master-bind",
+        "load_master_bind",
+        str,
+        "the address Locust's master and the target app bind for remote workers (default: "
+        "127.0.0.1)",
+    ),
+    (
+        "--load-master-port",
+        "load_master_port",
+        int,
+        f"the port Locust's master binds (default: {definition.LOCUST_MASTER_PORT})",
+    ),
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,11 +139,8 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--out", type=Path, default=Path("results"), help="results directory (default: results)"
     )
-    sweep.add_argument(
-        "--load-workers",
-        type=_load_workers,
-        help="Locust processes per cell (--processes); default: the sweep's load_workers",
-    )
+    for flag, key, convert, help_text in LOAD_OPTIONS:
+        sweep.add_argument(flag, dest=key, type=_sweep_key(key, convert), help=help_text)
     sweep.add_argument("--dry-run", action="store_true", help="validate and list the cells only")
     sweep.add_argument("--no-report", action="store_true", help="store the results only")
     sweep.set_defaults(handler=_sweep)

@@ -18,7 +18,7 @@ from bgbench.results.model import Cell
 from sweep import cell_results
 from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
-from sweep.locust_process import LocustProcess, read_stats
+from sweep.locust_process import EXPECT_WORKERS_WAIT_S, LocustProcess, read_stats
 from sweep.machine import Pinning
 from sweep.queue_workers import BrokerError, CeleryWorker, WorkerError, purge
 from sweep.sampler import Sample, Sampler
@@ -106,6 +106,8 @@ class CellRun:
                 env,
                 log_path=self.cell_dir / names.SERVER_LOG,
                 cpus=self.server_cpus,
+                # Remote load workers send their requests to the address the master binds.
+                host=self.spec.load_master_bind,
                 # Bound the shutdown: uvicorn cancels request cycles (and the background tasks
                 # in them) after this, and the lifespan's drain gets as long again.
                 extra_args=[
@@ -174,6 +176,14 @@ class CellRun:
         code = locust.poll()
         if code not in (0, 1):  # 1: some requests failed, which the results record
             self.failure = f"Locust exited with code {code}; see {names.LOCUST_LOG}"
+        elif self.spec.remote_load_workers and not (self.cell_dir / CLIENT_JSON).exists():
+            # Locust's master exits 1 too when it gives up waiting for its workers.
+            spec = self.spec
+            self.failure = (
+                f"no load: {spec.remote_load_workers} remote Locust worker(s) did not all "
+                f"connect to {spec.load_master_bind}:{spec.load_master_port} within "
+                f"{EXPECT_WORKERS_WAIT_S} s (start them as docs/sweeps.md says)"
+            )
 
     def _wait_for_drain(self, target: TargetProcess, sampler: Sampler) -> None:
         """After the load: keep sampling until the app has no task in flight (its backlog

@@ -14,11 +14,12 @@ See docs/sweeps.md for every key.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import itertools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from bgbench.results.model import CellParams
 from sweep.catalog import ROUTE_WORKLOADS, STRATEGIES, WORKLOADS
 
 SweepValue = str | int | float | bool
+LOOPBACK = "127.0.0.1"
+LOCUST_MASTER_PORT = 5557  # Locust's own default
 
 
 class SweepError(ValueError):
@@ -58,6 +61,12 @@ class CellSpec:
     priority: str = "normal"
     upload_bytes: int = 65536
     load_workers: int = 1
+    # Locust workers on other hosts: with any, the sweep runs Locust as a master bound to
+    # load_master_bind (the target app binds it too, for the workers to reach) and waits for
+    # them. Loopback unless the user names an address.
+    remote_load_workers: int = 0
+    load_master_bind: str = LOOPBACK
+    load_master_port: int = LOCUST_MASTER_PORT
 
     def label(self, index: int) -> str:
         workers = "na" if self.workers is None else str(self.workers)
@@ -95,6 +104,22 @@ def _number(
     return check
 
 
+def _address(value: Any) -> str | None:
+    """One IP address of this host, as the sweep's listeners bind it: not a name (it would
+    be resolved, maybe to something else), and not every address at once."""
+    if not isinstance(value, str):
+        return 'must be an IP address in quotes, e.g. "10.0.0.1"'
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return "is not an IP address (a host name is not accepted: give the address to bind)"
+    if address.is_unspecified:
+        return "would listen on every interface; name the one address the workers reach"
+    if address.is_multicast:
+        return "is a multicast address, which no server can bind"
+    return None
+
+
 MAX_LOAD_WORKERS = 64  # Locust processes per cell, from the sweep file or --load-workers
 
 # Every key a [defaults] or [[matrix]] table may set, with its check.
@@ -120,6 +145,9 @@ OPTIONS: dict[str, Callable[[Any], str | None]] = {
     "priority": _choice("high", "normal", "low"),
     "upload_bytes": _number(1, 1 << 30, integer=True),
     "load_workers": _number(1, MAX_LOAD_WORKERS, integer=True),
+    "remote_load_workers": _number(0, MAX_LOAD_WORKERS, integer=True),
+    "load_master_bind": _address,
+    "load_master_port": _number(1024, 65535, integer=True),
 }
 TOP_LEVEL = {"name", "description", "defaults", "matrix"}
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -140,6 +168,7 @@ class Sweep:
     matrix: list[dict[str, list[SweepValue]]]
     cells: list[CellSpec]
     skipped: list[Skipped]
+    overrides: dict[str, SweepValue] = field(default_factory=dict)  # from the command line
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +179,9 @@ class Sweep:
             "matrix": self.matrix,
             "cells": len(self.cells),
             "skipped": [asdict(s) for s in self.skipped],
+            # Before the other overrides, `--load-workers` alone was recorded, under this key.
+            "load_workers": self.overrides.get("load_workers"),
+            "overrides": self.overrides,
         }
 
 
@@ -210,14 +242,31 @@ def parse(raw: dict[str, Any], source: str) -> Sweep:
             axes[key] = values
         matrix.append(axes)
     cells, skipped = expand(defaults, matrix)
+    for cell in cells:
+        conflict = load_conflict(cell)
+        if conflict:
+            raise SweepError(f"{source}: {conflict}")
     if not cells:
         raise SweepError(f"{source}: the matrices expand to no runnable cell")
     description = raw.get("description", "")
     return Sweep(name, str(description), source, defaults, matrix, cells, skipped)
 
 
+def load_conflict(cell: CellSpec) -> str | None:
+    """Why a cell's load keys cannot go together, or None."""
+    if cell.remote_load_workers and cell.load_workers > 1:
+        return (
+            f"load_workers = {cell.load_workers} with remote_load_workers = "
+            f"{cell.remote_load_workers}: a cell's load is local processes or remote workers, "
+            f"not both"
+        )
+    return None
+
+
 def _normalise(cell: CellSpec) -> CellSpec | Skipped:
     """Fold parameters that do not apply, so equivalent cells collapse into one."""
+    if not cell.remote_load_workers:
+        cell = replace(cell, load_master_bind=LOOPBACK, load_master_port=LOCUST_MASTER_PORT)
     strategy = STRATEGIES[cell.strategy]
     if strategy.is_control:
         cell = replace(cell, workload="none", ms=0.0)
@@ -261,3 +310,19 @@ def expand(
                         seen.add(cell)
                         cells.append(cell)
     return cells, skipped
+
+
+def with_overrides(sweep: Sweep, values: Mapping[str, SweepValue], where: str) -> Sweep:
+    """The sweep with some keys set in every cell from elsewhere (the command line), checked
+    as the file's own values are; the manifest records them under `overrides`."""
+    for key, value in values.items():
+        _check_value(key, value, where)
+    cells = []
+    for cell in sweep.cells:
+        changed = _normalise(CellSpec(**{**asdict(cell), **values}))
+        assert not isinstance(changed, Skipped), "a load key never makes a cell unrunnable"
+        conflict = load_conflict(changed)
+        if conflict:
+            raise SweepError(f"{where}: {conflict}")
+        cells.append(changed)
+    return replace(sweep, cells=cells, overrides={**sweep.overrides, **values})

@@ -18,6 +18,9 @@ SCENARIO_DIR = Path(loadtests.__file__).resolve().parent
 # Beyond --run-time: Locust's start-up, its --stop-timeout and writing its files.
 _GRACE_S = 60.0
 STOP_TIMEOUT_S = 5
+# How long a master waits for its remote workers to connect before it gives up (and exits
+# non-zero: the cell fails saying so). The user starts them; this bounds the wait.
+EXPECT_WORKERS_WAIT_S = 120
 
 
 def scenario_file(spec: CellSpec) -> Path:
@@ -25,9 +28,34 @@ def scenario_file(spec: CellSpec) -> Path:
     return SCENARIO_DIR / f"{scenario}.py"
 
 
+def _distribution(spec: CellSpec) -> list[str]:
+    """Locust's arguments for the cell's processes: one, N local ones (--processes), or a
+    master that binds the named address and waits for the remote workers."""
+    if spec.remote_load_workers:
+        return [
+            "--master",
+            "--master-bind-host",
+            spec.load_master_bind,
+            "--master-bind-port",
+            str(spec.load_master_port),
+            "--expect-workers",
+            str(spec.remote_load_workers),
+            "--expect-workers-max-wait",
+            str(EXPECT_WORKERS_WAIT_S),
+        ]
+    if spec.load_workers > 1:
+        return ["--processes", str(spec.load_workers)]
+    return []
+
+
+def load_processes(spec: CellSpec) -> int:
+    """The processes that generate the load: the users are split over them."""
+    return spec.remote_load_workers or spec.load_workers
+
+
 def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
     run_time_s = math.ceil(spec.warmup_s + spec.duration_s)
-    users = spec.users if spec.model == "closed" and spec.users else spec.load_workers
+    users = spec.users if spec.model == "closed" and spec.users else load_processes(spec)
     args = [
         sys.executable,
         "-m",
@@ -44,9 +72,9 @@ def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
         "--run-time",
         f"{run_time_s}s",
         "--stop-timeout",
-        # A headless master waits only 0.5 s for its workers' last reports: with several
-        # processes, requests still out at the end are counted as unfinished instead.
-        str(STOP_TIMEOUT_S if spec.load_workers == 1 else 0),
+        # A headless master waits only 0.5 s for its workers' last reports: with workers
+        # (local or remote), requests still out at the end are counted as unfinished instead.
+        str(STOP_TIMEOUT_S if not _distribution(spec) else 0),
         "--csv",
         str(cell_dir / names.LOCUST_CSV_PREFIX),
         "--csv-full-history",
@@ -74,8 +102,7 @@ def command(spec: CellSpec, host: str, cell_dir: Path) -> list[str]:
         args += ["--priority", spec.priority]
     if spec.workload == "upload":
         args += ["--upload-bytes", str(spec.upload_bytes)]
-    if spec.load_workers > 1:
-        args += ["--processes", str(spec.load_workers)]
+    args += _distribution(spec)
     args += list(STRATEGIES[spec.strategy].locust_args)
     return args
 
@@ -87,6 +114,8 @@ class LocustProcess:
         self.args = command(spec, host, cell_dir)
         self.cell_dir = cell_dir
         self.timeout_s = math.ceil(spec.warmup_s + spec.duration_s) + _GRACE_S
+        if spec.remote_load_workers:
+            self.timeout_s += EXPECT_WORKERS_WAIT_S
         self.child = Child(cell_dir / names.LOCUST_LOG)
 
     @property

@@ -12,7 +12,6 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -89,10 +88,9 @@ def runnable(sweep: Sweep, broker: str) -> tuple[list[CellSpec], list[Skipped]]:
     return sweep.cells, []
 
 
-def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tuple[int, Path]:
+def run_sweep(sweep: Sweep, out: Path) -> tuple[int, Path]:
     broker = broker_url()
     cells, skipped = runnable(sweep, broker)
-    cells = [replace(cell, load_workers=load_workers) if load_workers else cell for cell in cells]
     pinning = machine.plan_pinning()
     if pinning.pinned:
         # The sweep and the Locust processes it starts share the load generator's cores.
@@ -110,7 +108,7 @@ def run_sweep(sweep: Sweep, out: Path, *, load_workers: int | None = None) -> tu
             "versions": machine.versions(),
             "pinning": pinning.as_json(),
             "machine_before": before,
-            "sweep": {**sweep.as_json(), "load_workers": load_workers},
+            "sweep": sweep.as_json(),
             "skipped": [
                 {"strategy": s.what, "reason": s.reason} for s in [*sweep.skipped, *skipped]
             ],

@@ -1,4 +1,5 @@
-"""The target app as a child process: started on a loopback port, watched, stopped by pid.
+"""The target app as a child process: started on a loopback port (or the one address the
+sweep was told to bind), watched, stopped by pid.
 
 Used by the sweep for every cell and by the tests for a real server.
 """
@@ -37,6 +38,7 @@ class TargetProcess:
         *,
         log_path: Path | None = None,
         port: int = 0,
+        host: str = "127.0.0.1",
         cpus: Sequence[int] | None = None,
         extra_args: Sequence[str] = (),
         startup_timeout_s: float = 30.0,
@@ -44,6 +46,7 @@ class TargetProcess:
         self._workdir = Path(tempfile.mkdtemp(prefix="bgbench-target-"))
         self.env = dict(env or {})
         self.requested_port = port
+        self.host = host
         self.extra_args = list(extra_args)
         self.startup_timeout_s = startup_timeout_s
         self.port = 0
@@ -51,7 +54,8 @@ class TargetProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -82,6 +86,7 @@ class TargetProcess:
         port_file = self._workdir / "port"
         port_file.unlink(missing_ok=True)
         command = [sys.executable, "-m", "target_app", "--port", str(self.requested_port)]
+        command += ["--host", self.host]
         command += ["--port-file", str(port_file), *self.extra_args]
         self.child.spawn(command, self.env)
         deadline = time.monotonic() + self.startup_timeout_s

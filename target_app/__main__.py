@@ -1,4 +1,5 @@
-"""`python -m target_app`: uvicorn on a loopback socket this process binds itself.
+"""`python -m target_app`: uvicorn on a loopback socket this process binds itself (or on
+the one address `--host` names, for load generators on other hosts).
 
 Port 0 picks a free port with no race (the socket is bound before uvicorn starts), and
 `--port-file` tells whoever started the process which port that was. `uvicorn
@@ -14,12 +15,15 @@ from pathlib import Path
 import uvicorn
 
 from bgbench.files import write_atomically
-from target_app.services.ports import bind_loopback
+from target_app.services.ports import LOOPBACK, bind_loopback
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m target_app", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="0 = any free port")
+    parser.add_argument(
+        "--host", default=LOOPBACK, help="the address to listen on (default: loopback only)"
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port here")
     parser.add_argument("--http", choices=["httptools", "h11"], default="httptools")
     parser.add_argument("--access-log", action="store_true", help="log every request")
@@ -32,10 +36,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        sock = bind_loopback(args.port)
+        sock = bind_loopback(args.port, args.host)
     except OSError as exc:
-        sys.exit(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; pick another --port")
+        sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}; pick another --port")
     port = sock.getsockname()[1]
+    url_host = f"[{args.host}]" if ":" in args.host else args.host
     config = uvicorn.Config(
         "target_app.main:app",
         http=args.http,
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.port_file is not None:
         write_atomically(args.port_file, str(port))
-    print(f"target_app listening on http://127.0.0.1:{port}", flush=True)
+    print(f"target_app listening on http://{url_host}:{port}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 
 

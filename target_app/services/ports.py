@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import socket
 
+LOOPBACK = "127.0.0.1"
 
-def bind_loopback(port: int = 0) -> socket.socket:
-    """A listening TCP socket on 127.0.0.1; port 0 lets the kernel pick a free one."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+def bind_loopback(port: int = 0, host: str = LOOPBACK) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1, or on the one address `host` names (never all of
+    them unless asked); port 0 lets the kernel pick a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind(("127.0.0.1", port))
+        sock.bind((host, port))
     except OSError:
         sock.close()
         raise

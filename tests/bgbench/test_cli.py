@@ -29,7 +29,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "why"),
-    [("-3", "must be 1 to 64"), ("0", "must be 1 to 64"), ("many", "not a whole number")],
+    [
+        ("-3", "must be at least 1 and at most 64"),
+        ("0", "must be at least 1 and at most 64"),
+        ("many", "not a whole number"),
+    ],
 )
 def test_load_workers_out_of_range_is_refused(
     capsys: pytest.CaptureFixture[str], value: str, why: str
@@ -40,6 +44,35 @@ def test_load_workers_out_of_range_is_refused(
         f"argument --load-workers: {value!r}" in out or f"argument --load-workers: {value}" in out
     )
     assert why in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "why"),
+    [
+        ("--load-master-bind", "0.0.0.0", "would listen on every interface"),
+        ("--load-master-bind", "load.example", "is not an IP address"),
+        ("--load-master-port", "80", "must be at least 1024 and at most 65535"),
+        ("--remote-load-workers", "65", "must be at least 0 and at most 64"),
+    ],
+)
+def test_remote_load_options_are_checked_as_the_sweep_file_is(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, why: str
+) -> None:
+    code, out = _run(capsys, "sweep", SMOKE, option, value, "--dry-run")
+    assert code == 2
+    assert f"argument {option}: {value} {why}" in out
+
+
+def test_remote_workers_and_local_processes_are_not_mixed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ("sweep", SMOKE, "--dry-run", "--remote-load-workers", "2", "--load-workers", "2")
+    code, out = _run(capsys, *argv)
+    assert code == 2
+    assert out.strip() == (
+        "bgbench sweep: the command line: load_workers = 2 with remote_load_workers = 2: a "
+        "cell's load is local processes or remote workers, not both"
+    )
 
 
 def test_results_that_cannot_be_written_stop_the_sweep_before_it_starts(

@@ -88,6 +88,26 @@ def test_repeats_and_the_closed_model() -> None:
         ({"name": "bad name!", "matrix": [{}]}, "name must be"),
         ({**sweep(), "cells": []}, "unknown key 'cells'"),
         (sweep(matrix=[{"strategy": "failing", "tasks": 2, "fail_at": 3}]), "no runnable cell"),
+        (
+            sweep(defaults={"load_master_bind": "0.0.0.0", "remote_load_workers": 2}),
+            "load_master_bind = '0.0.0.0' would listen on every interface",
+        ),
+        (
+            sweep(defaults={"load_master_bind": "::", "remote_load_workers": 2}),
+            "load_master_bind = '::' would listen on every interface",
+        ),
+        (sweep(defaults={"load_master_bind": "master.lan"}), "is not an IP address"),
+        (sweep(defaults={"load_master_bind": 10}), "must be an IP address in quotes"),
+        (sweep(defaults={"load_master_port": 80}), "load_master_port = 80 must be at least 1024"),
+        (
+            sweep(defaults={"remote_load_workers": -1}),
+            "remote_load_workers = -1 must be at least 0",
+        ),
+        (
+            sweep(defaults={"remote_load_workers": 2}, matrix=[{"load_workers": [1, 2]}]),
+            "load_workers = 2 with remote_load_workers = 2: a cell's load is local processes or "
+            "remote workers, not both",
+        ),
     ],
 )
 def test_a_bad_sweep_is_refused_naming_the_key(raw: dict[str, Any], message: str) -> None:
@@ -95,6 +115,17 @@ def test_a_bad_sweep_is_refused_naming_the_key(raw: dict[str, Any], message: str
         parse(raw, "bad.toml")
     assert str(error.value).startswith("bad.toml")
     assert message in str(error.value)
+
+
+def test_the_master_binds_loopback_unless_remote_workers_name_an_address() -> None:
+    local = parse(sweep(defaults={"load_master_bind": "10.213.0.1"}), "t.toml").cells[0]
+    # Without remote workers the address does not apply: the cell stays on loopback.
+    assert (local.remote_load_workers, local.load_master_bind) == (0, "127.0.0.1")
+    remote = parse(
+        sweep(defaults={"load_master_bind": "10.213.0.1", "remote_load_workers": 2}), "t.toml"
+    ).cells[0]
+    assert (remote.remote_load_workers, remote.load_master_bind) == (2, "10.213.0.1")
+    assert remote.load_master_port == 5557
 
 
 def test_files_that_are_missing_or_not_toml_say_so(tmp_path: Path) -> None:

@@ -46,6 +46,17 @@ def test_port_zero_picks_a_free_port_and_says_which(tmp_path: Path) -> None:
         assert f"listening on http://127.0.0.1:{target.port}" in target.log_path.read_text()
 
 
+def test_a_named_host_is_the_only_address_it_listens_on(tmp_path: Path) -> None:
+    # 127.0.0.2 is loopback too on Linux, but not the default address: a stand-in for the
+    # address a remote load worker reaches.
+    target = TargetProcess({"BGBENCH_DATA_DIR": str(tmp_path)}, host="127.0.0.2")
+    with target:
+        assert target.url == f"http://127.0.0.2:{target.port}"
+        assert httpx.get(f"{target.url}/baseline", timeout=10).status_code == 200
+        with socket.socket() as other:
+            assert other.connect_ex(("127.0.0.1", target.port)) != 0  # not on 127.0.0.1
+
+
 def test_the_access_log_logs_every_request_and_the_server_starts_once(tmp_path: Path) -> None:
     # The embedded stub API runs a second uvicorn server in the process: its config used to
     # empty the access logger (nothing logged with --access-log) and to log a second
