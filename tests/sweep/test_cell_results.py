@@ -351,6 +351,9 @@ def _worker(count: int, lag_us: int, cpu_percent: float) -> dict[str, Any]:
         {"since": T0 + s, "until": T0 + s + 3, "cpu_s": 3 * cpu_percent / 100} for s in (0, 3, 6)
     ]
     reports.append({"since": T0 + 9, "until": T0 + 10, "cpu_s": cpu_percent / 100})
+    # The last report, at the stop, milliseconds after the one before: busy with its own
+    # encoding, too short to be the worker's busiest.
+    reports.append({"since": T0 + 10, "until": T0 + 10.01, "cpu_s": 0.007})
     tally = {"count": count, "send_lag": encoded(*([lag_us] * count))}
     return {"tally": tally, "cpu": reports}
 
