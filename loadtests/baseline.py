@@ -5,20 +5,20 @@ from __future__ import annotations
 from locust import run_single_user
 
 from loadtests.support import checks
-from loadtests.support.open_model import Context, OpenModelUser
+from loadtests.support.checks import Answer
+from loadtests.support.http1 import Call
+from loadtests.support.open_model import OpenModelUser
 
 
 class Baseline(OpenModelUser):
-    path = "/baseline"
-
     def request_name(self) -> str:
         return "none/baseline"
 
-    def send(self, context: Context) -> None:
-        with self.client.get(
-            self.path, name=self.request_name(), context=context, catch_response=True
-        ) as response:
-            checks.settle(response, checks.hello(checks.Answer.of(response)))
+    def call(self) -> Call:
+        return Call("GET", "/baseline")
+
+    def check(self, answer: Answer) -> str | None:
+        return checks.hello(answer)
 
 
 if __name__ == "__main__":

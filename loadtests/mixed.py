@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from locust import run_single_user
 
-from bgbench.contract import PROBE_REQUEST
 from loadtests import background
 from loadtests.support.open_model import OpenModelUser, Stream
 
@@ -21,7 +20,7 @@ class Prober(OpenModelUser):
 
     def make_streams(self) -> list[Stream]:
         # The only Prober (fixed_count), so it takes the whole --probe-rate.
-        return [Stream(PROBE_REQUEST, self.send_probe, self.options.probe_rate, probe=True)]
+        return [self.probe_stream(self.options.probe_rate)]
 
 
 if __name__ == "__main__":

@@ -6,27 +6,25 @@ from __future__ import annotations
 from locust import run_single_user
 
 from loadtests.support import checks
-from loadtests.support.open_model import Context, OpenModelUser
+from loadtests.support.checks import Answer
+from loadtests.support.http1 import Call
+from loadtests.support.open_model import OpenModelUser
 
 
 class SendEmail(OpenModelUser):
     def request_name(self) -> str:
         return "background/email"
 
-    def send(self, context: Context) -> None:
+    def call(self) -> Call:
         message = {
             "to": self.options.email_to,
             "subject": "bgbench",
             "message": "Hello from bgbench",
         }
-        with self.client.post(
-            "/send-email",
-            json=message,
-            name=self.request_name(),
-            context=context,
-            catch_response=True,
-        ) as response:
-            checks.settle(response, checks.accepted(checks.Answer.of(response)))
+        return Call.json("POST", "/send-email", message)
+
+    def check(self, answer: Answer) -> str | None:
+        return checks.accepted(answer)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from functools import cached_property
 
 from locust import run_single_user
 
 from loadtests.support import checks
-from loadtests.support.open_model import Context, OpenModelUser
+from loadtests.support.checks import Answer
+from loadtests.support.http1 import Call
+from loadtests.support.open_model import OpenModelUser
 
 FILENAME = "bgbench.bin"
 
@@ -29,24 +30,13 @@ class Upload(OpenModelUser):
     def request_name(self) -> str:
         return "background/upload"
 
-    @cached_property
-    def upload(self) -> tuple[bytes, str]:
-        # Random bytes, built once per user: the app hashes them, compression cannot help.
-        return multipart("file", FILENAME, os.urandom(self.options.upload_bytes))
+    def call(self) -> Call:
+        # Random bytes, one file per user: the app hashes them, compression cannot help.
+        body, content_type = multipart("file", FILENAME, os.urandom(self.options.upload_bytes))
+        return Call("POST", "/upload-file", body, (("Content-Type", content_type),))
 
-    def send(self, context: Context) -> None:
-        body, content_type = self.upload
-        with self.client.post(
-            "/upload-file",
-            data=body,  # type: ignore[arg-type]  # bytes go out as they are; Locust's hint is narrow
-            headers={"Content-Type": content_type},
-            name=self.request_name(),
-            context=context,
-            catch_response=True,
-        ) as response:
-            answer = checks.Answer.of(response)
-            problem = checks.accepted(answer, size=self.options.upload_bytes, filename=FILENAME)
-            checks.settle(response, problem)
+    def check(self, answer: Answer) -> str | None:
+        return checks.accepted(answer, size=self.options.upload_bytes, filename=FILENAME)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-class Response(Protocol):
-    """What a check reads of a Locust response (FastResponse, or an ErrorResponse)."""
-
-    status_code: int
-
-
-class Settleable(Protocol):
-    """A response from `client.request(..., catch_response=True)`."""
-
-    def success(self) -> None: ...
-    def failure(self, exc: Any) -> None: ...
+from loadtests.support.http1 import Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +22,17 @@ class Answer:
     error: str | None = None  # no HTTP answer at all: the exception's type
 
     @classmethod
-    def of(cls, response: Response) -> Answer:
-        if response.status_code == 0:  # Locust's ErrorResponse (a non-2xx answer has `error` too)
-            error = getattr(response, "error", None)
-            return cls(0, None, error=type(error).__name__ if error else "unknown error")
-        headers = getattr(response, "headers", None) or {}
+    def of(cls, reply: Reply) -> Answer:
         try:
-            body = json.loads(getattr(response, "text", None) or "null")
+            body = json.loads(reply.body or b"null")
         except ValueError:
             body = None
-        return cls(response.status_code, body, headers.get("Retry-After"))
+        return cls(reply.status_code, body, reply.headers.get("retry-after"))
+
+    @classmethod
+    def failed(cls, error: BaseException) -> Answer:
+        """No HTTP answer at all: the connection failed, timed out or broke mid-reply."""
+        return cls(0, None, error=type(error).__name__)
 
 
 def _status(answer: Answer, expected: int) -> str | None:
@@ -96,10 +86,3 @@ def accepted(answer: Answer, **expected: object) -> str | None:
         or _task_ids(answer.body, 1)
         or _fields(answer.body, {"task_id": answer.body["task_ids"][0], **expected})
     )
-
-
-def settle(response: Settleable, problem: str | None) -> None:
-    if problem is None:
-        response.success()
-    else:
-        response.failure(problem)

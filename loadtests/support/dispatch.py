@@ -5,12 +5,13 @@ they were asked. A scenario names its route and strategy, and adds its own query
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlencode
 
 from loadtests.support import checks
-from loadtests.support.open_model import Context, OpenModelUser
+from loadtests.support.checks import Answer
+from loadtests.support.http1 import Call
+from loadtests.support.open_model import OpenModelUser
 
 
 class DispatchUser(OpenModelUser):
@@ -30,20 +31,14 @@ class DispatchUser(OpenModelUser):
     def request_name(self) -> str:
         return f"{self.expected_strategy()}/{self.options.workload}"
 
-    @cached_property
-    def url(self) -> str:
-        # Once per user: the options do not change during a run.
-        return f"{self.path}?{urlencode(self.query())}"
+    def call(self) -> Call:
+        return Call("GET", f"{self.path}?{urlencode(self.query())}")
 
-    def send(self, context: Context) -> None:
-        with self.client.get(
-            self.url, name=self.request_name(), context=context, catch_response=True
-        ) as response:
-            problem = checks.dispatched(
-                checks.Answer.of(response),
-                strategy=self.expected_strategy(),
-                workload=self.options.workload,
-                ms=self.options.ms,
-                tasks=self.expected_tasks(),
-            )
-            checks.settle(response, problem)
+    def check(self, answer: Answer) -> str | None:
+        return checks.dispatched(
+            answer,
+            strategy=self.expected_strategy(),
+            workload=self.options.workload,
+            ms=self.options.ms,
+            tasks=self.expected_tasks(),
+        )

@@ -3,20 +3,26 @@
 A closed-model user (Locust's usual one) sends its next request when the previous one is
 answered, so a stalled server is offered less load and its stall hides from the numbers
 (coordinated omission). An `OpenModelUser` sends on a schedule instead: at intended times
-t0 + i/rate (`--arrival constant`) or with exponential gaps (`poisson`), each request in a
-greenlet of its own. Each response is recorded twice: from the actual send (uncorrected)
-and from the intended send (corrected, which is what a user arriving at that time waits).
-The difference, the send lag, is recorded too, for every request sent: it is the generator's
-own lateness, large when one process cannot keep up with its schedule.
+t0 + i/rate (`--arrival constant`) or with exponential gaps (`poisson`), each request handed
+to an idle sender of its own (`senders.Senders`: a greenlet with a keep-alive connection of
+its own, `http1.Connection`). Each response is recorded twice: from the actual send
+(uncorrected) and from the intended send (corrected, which is what a user arriving at that
+time waits). The difference, the send lag, is recorded too, for every request sent: it is the
+generator's own lateness, large when one process cannot keep up with its schedule.
 
 At most `--max-in-flight` requests of a stream are in flight per user; a request due while
 the cap is reached is not sent and counts as dropped (k6's dropped iterations), never
 queued, so the generator cannot pile up unbounded work. `--rate` is for the whole test and is
 split evenly over the users it started with (across worker processes too). With `--rate 0`
-the same user runs a classic closed loop. `--probe-rate` adds a second stream of
-`/baseline-sync` requests to any scenario, recorded under its own name.
+the same user runs a classic closed loop, on one connection. `--probe-rate` adds a second
+stream of `/baseline-sync` requests to any scenario, recorded under its own name.
 
-A scenario says what one request is by overriding `send` and `request_name`.
+Every answer fires Locust's request event, so Locust's statistics, web UI, CSV files and
+distributed mode see each request as they would from its own HTTP users; bgbench's recorder
+(`hooks.Session.on_request`) is one more listener of that event.
+
+A scenario says what one request is (`call`), how its answer is checked (`check`, one of
+`checks`), and under which name it is recorded (`request_name`).
 """
 
 from __future__ import annotations
@@ -25,20 +31,29 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import partial
+from typing import ClassVar
 
 import gevent
+import httptools
 from gevent import GreenletExit
-from gevent.pool import Group, Pool
-from locust import FastHttpUser, task
+from gevent.pool import Group
+from locust import User, task
 from locust.env import Environment
+from locust.exception import CatchResponseError
 
 from bgbench.contract import PROBE_REQUEST, PROBE_ROUTE
 from loadtests.support import checks, hooks
 from loadtests.support.arrivals import arrival_times
+from loadtests.support.checks import Answer
+from loadtests.support.http1 import Call, Connection, Reply, Server
 from loadtests.support.recording import Mark
+from loadtests.support.senders import Senders
 
-Context = dict[str, Any]
+PROBE_CALL = Call("GET", PROBE_ROUTE)
+# What a failed exchange raises: no HTTP answer (refused, reset, timed out, closed mid-reply)
+# or one that is not HTTP. Anything else is a bug and propagates.
+NO_ANSWER = (OSError, httptools.HttpParserError)
 
 # gevent's libev loop waits in epoll with a timeout rounded up to the next millisecond, so a
 # sleep ends up to a millisecond late: sends were 0.8-0.9 ms late at the median here. Waking
@@ -56,9 +71,15 @@ class Stream:
     """One kind of request a user offers, and how often."""
 
     name: str
-    send: Callable[[Context], None]
+    call: Call
+    wire: bytes  # `call` encoded for the user's host, once
+    check: Callable[[Answer], str | None]
     rps: float  # this user's share; 0 = a closed loop
     probe: bool = False
+
+
+# (intended send, perf_counter; epoch second it is labelled with)
+Ticket = tuple[float, float]
 
 
 def _wait_until(deadline: float) -> None:
@@ -71,53 +92,76 @@ def _wait_until(deadline: float) -> None:
         gevent.sleep(left)
 
 
-class OpenModelUser(FastHttpUser):
+class OpenModelUser(User):
     abstract = True
     carries_probe: ClassVar[bool] = True  # whether --probe-rate adds a probe stream
 
     def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
         self.session = hooks.session(environment)
         assert self.session.run is not None, "a user started before the test run did"
         self.options = self.session.run.options
         self.share = self.session.users_sharing_rate()
+        if self.host is None:
+            raise ValueError("no --host: say where the target app listens")
+        self.server = Server.of(self.host)
+        # Locust's EventHook.fire is unannotated: typed here, once.
+        self._fire_request: Callable[..., None] = environment.events.request.fire
         self.streams = self.make_streams()
         # The stream run as a closed loop in the user's own greenlet, if any (--rate 0).
         self._closed = next((stream for stream in self.streams if stream.rps == 0), None)
-        # Before FastHttpUser builds its connection pool: enough connections for every
-        # request the caps allow in flight, so none waits for a connection unseen.
-        self.concurrency = self.options.max_in_flight * len(self.streams)
-        super().__init__(environment)
+        self._connection: Connection | None = None  # the closed loop's
         self._schedulers: Group | None = None
-        self._pools: list[Pool] = []
+        self._senders: list[Senders[Ticket]] = []
 
     def request_name(self) -> str:
         """The scenario's requests' name in Locust and client.json: `<strategy>/<workload>`,
         as the target app keys their tasks."""
         raise NotImplementedError
 
-    def send(self, context: Context) -> None:
-        """Send one request of this scenario, passing `context` to the client."""
+    def call(self) -> Call:
+        """The scenario's request (asked once per user: the options do not change)."""
         raise NotImplementedError
 
+    def check(self, answer: Answer) -> str | None:
+        """Why `answer` breaks the scenario's contract, or None (see `checks`)."""
+        raise NotImplementedError
+
+    def stream(
+        self,
+        name: str,
+        call: Call,
+        check: Callable[[Answer], str | None],
+        rps: float,
+        *,
+        probe: bool = False,
+    ) -> Stream:
+        return Stream(name, call, call.encode(self.server.host), check, rps, probe)
+
     def make_streams(self) -> list[Stream]:
-        streams = [Stream(self.request_name(), self.send, self.options.rate / self.share)]
+        streams = [
+            self.stream(
+                self.request_name(), self.call(), self.check, self.options.rate / self.share
+            )
+        ]
         if self.carries_probe and self.options.probe_rate > 0:
-            rps = self.options.probe_rate / self.share
-            streams.append(Stream(PROBE_REQUEST, self.send_probe, rps, probe=True))
+            streams.append(self.probe_stream(self.options.probe_rate / self.share))
         return streams
 
-    def send_probe(self, context: Context) -> None:
-        with self.client.get(
-            PROBE_ROUTE, name=PROBE_REQUEST, context=context, catch_response=True
-        ) as response:
-            checks.settle(response, checks.hello(checks.Answer.of(response)))
+    def probe_stream(self, rps: float) -> Stream:
+        return self.stream(PROBE_REQUEST, PROBE_CALL, checks.hello, rps, probe=True)
+
+    def connect(self) -> Connection:
+        return Connection(self.server)
 
     @task
     def offer(self) -> None:
         if self._schedulers is None:
             self._start_schedules()
         if self._closed is not None:
-            self._send(self._closed, intended=None, at=time.time())
+            if self._connection is None:
+                self._connection = self.connect()
+            self._exchange(self._connection, self._closed, None, time.time())
 
     def wait_time(self) -> float:
         # Open model: the schedules send, the user only waits, and waits in Locust's waiting
@@ -128,11 +172,13 @@ class OpenModelUser(FastHttpUser):
         self._schedulers = Group()
         for stream in self.streams:
             if stream.rps > 0:
-                pool = Pool(self.options.max_in_flight)
-                self._pools.append(pool)
-                self._schedulers.spawn(self._schedule, stream, pool)
+                senders: Senders[Ticket] = Senders(
+                    self.options.max_in_flight, self.connect, partial(self._send_ticket, stream)
+                )
+                self._senders.append(senders)
+                self._schedulers.spawn(self._schedule, stream, senders)
 
-    def _schedule(self, stream: Stream, pool: Pool) -> None:
+    def _schedule(self, stream: Stream, senders: Senders[Ticket]) -> None:
         recorder = self.session.recorder
         assert recorder is not None
         # One clock pair: perf_counter to wait on (monotonic), epoch to label the seconds.
@@ -143,22 +189,45 @@ class OpenModelUser(FastHttpUser):
         for intended in arrival_times(stream.rps, self.options.arrival, start):
             _wait_until(intended - TIMER_SLACK_S)
             at = epoch0 + (intended - perf0)
-            if pool.full():
+            if not senders.offer((intended, at)):
                 recorder.drop(stream.name, at, probe=stream.probe)
-            else:
-                pool.spawn(self._send, stream, intended, at)
 
-    def _send(self, stream: Stream, intended: float | None, at: float) -> None:
+    def _send_ticket(self, stream: Stream, connection: Connection, ticket: Ticket) -> None:
+        self._exchange(connection, stream, *ticket)
+
+    def _exchange(
+        self, connection: Connection, stream: Stream, intended: float | None, at: float
+    ) -> None:
+        """Send one request of `stream` and fire Locust's request event with its answer."""
+        sent = time.perf_counter()
         # Sent up to TIMER_SLACK_S early by design: an early send counts as on time.
-        lag_us = None if intended is None else max(time.perf_counter() - intended, 0.0) * 1e6
+        lag_us = None if intended is None else max(sent - intended, 0.0) * 1e6
+        reply: Reply | None = None
         try:
-            stream.send({Mark.KEY: Mark(at=at, lag_us=lag_us, probe=stream.probe)})
+            reply = connection.exchange(stream.wire)
+            answer = Answer.of(reply)
         except GreenletExit:
             # Stopped mid-request: no answer will come, and no request event either.
             recorder = self.session.recorder
             assert recorder is not None
             recorder.unfinish(stream.name, at, probe=stream.probe, scheduled=intended is not None)
             raise
+        except NO_ANSWER as error:
+            answer = Answer.failed(error)
+        response_ms = (time.perf_counter() - sent) * 1000
+        problem = stream.check(answer)
+        self._fire_request(
+            request_type=stream.call.method,
+            name=stream.name,
+            response_time=response_ms,
+            response_length=0 if reply is None else len(reply.body),
+            # As Locust's catch_response reports a response.failure(reason).
+            exception=None if problem is None else CatchResponseError(problem),
+            context={Mark.KEY: Mark(at=at, lag_us=lag_us, probe=stream.probe)},
+            response=reply,
+            url=stream.call.target,
+            start_time=time.time() - response_ms / 1000,
+        )
 
     def on_stop(self) -> None:
         if self._schedulers is not None:
@@ -166,8 +235,10 @@ class OpenModelUser(FastHttpUser):
         try:
             if self.environment.stop_timeout:
                 # A graceful stop waits for the answers; Locust kills us after --stop-timeout.
-                for pool in self._pools:
-                    pool.join()
+                for senders in self._senders:
+                    senders.wait_quiet()
         finally:
-            for pool in self._pools:
-                pool.kill()
+            for senders in self._senders:
+                senders.kill()
+            if self._connection is not None:
+                self._connection.close()

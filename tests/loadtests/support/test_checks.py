@@ -1,29 +1,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import pytest
 
 from loadtests.support import checks
 from loadtests.support.checks import Answer
-
-
-@dataclass
-class FakeResponse:
-    status_code: int
-    text: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class FailedResponse:
-    error: Exception
-    status_code: int = 0
+from loadtests.support.http1 import Reply
 
 
 def answer(status: int, body: object, **headers: str) -> Answer:
-    return Answer.of(FakeResponse(status, json.dumps(body), headers))
+    # As the client hands headers over: names lower-cased.
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return Answer.of(Reply(status, lowered, json.dumps(body).encode()))
 
 
 DISPATCHED = {"task_ids": ["a", "b"], "request_id": "r", "strategy": "chained", "workload": "cpu"}
@@ -57,17 +46,13 @@ def test_a_full_executor_queue_reads_apart_from_other_errors() -> None:
     assert dispatched(answer(503, {"detail": "down"})) == "status 503, expected 200"
 
 
-def test_a_non_2xx_answer_is_read_although_locust_marks_it_with_an_error() -> None:
-    response = FakeResponse(503, "{}", {"Retry-After": "2"})
-    response.error = RuntimeError("503")  # type: ignore[attr-defined]
-    assert checks.accepted(Answer.of(response)) == "503 rejected: queue full (Retry-After: 2)"
-
-
 def test_no_answer_and_no_json_are_failures() -> None:
-    assert dispatched(Answer.of(FailedResponse(ConnectionResetError()))) == (
+    assert dispatched(Answer.failed(ConnectionResetError())) == (
         "no response (ConnectionResetError)"
     )
-    assert dispatched(Answer.of(FakeResponse(200, "<html>"))) == "body is not a JSON object"
+    assert dispatched(Answer.of(Reply(200, {}, b"<html>"))) == "body is not a JSON object"
+    assert dispatched(Answer.of(Reply(200, {}, b"\xff\xfe"))) == "body is not a JSON object"
+    assert checks.hello(Answer.of(Reply(200, {}, b""))) == "body is not a JSON object"
 
 
 def test_accepted_answers_carry_one_task_and_the_expected_fields() -> None:
@@ -83,22 +68,3 @@ def test_hello() -> None:
     assert checks.hello(answer(200, {"message": "Bye"})) == (
         "message is 'Bye', expected 'Hello World'"
     )
-
-
-class Settled:
-    def __init__(self) -> None:
-        self.outcome: object = None
-
-    def success(self) -> None:
-        self.outcome = True
-
-    def failure(self, exc: object) -> None:
-        self.outcome = exc
-
-
-def test_settle_marks_the_response() -> None:
-    ok, bad = Settled(), Settled()
-    checks.settle(ok, None)
-    checks.settle(bad, "status 500, expected 200")
-    assert ok.outcome is True
-    assert bad.outcome == "status 500, expected 200"
