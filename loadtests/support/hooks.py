@@ -54,6 +54,7 @@ class Session:
         self.recorder: Recorder | None = None
         self.aggregate: Aggregate | None = None  # local and master only
         self.stopped_at: float | None = None
+        self.stopping = False  # from Locust's test_stopping until the next test_start
         self.written = False
         self.expected: set[str] = set()  # master: the workers of the run
         self.finished: set[str] = set()  # master: workers whose last snapshot arrived
@@ -96,6 +97,7 @@ class Session:
         self.recorder = Recorder(started_at, self.run.measure_from)
         self.aggregate = None if self.is_worker else Aggregate(started_at)
         self.stopped_at, self.written = None, False
+        self.stopping = False
         self.expected, self.finished = set(), set()
         if not self.is_worker and not self.is_master:
             self._drainer = gevent.spawn(self._drain_every, DRAIN_INTERVAL_S)
@@ -126,6 +128,14 @@ class Session:
                 probe=mark.probe,
             )
         )
+
+    def on_test_stopping(self, **_: Any) -> None:
+        # Locust's stop() first spends 30-60 ms finding its caller (inspect.stack(), which
+        # reads source files) without yielding, and only then stops the users: the schedules,
+        # woken after that, would send every request due meanwhile (past the run's end) that
+        # late, and the send-lag max of nearly every cell was that stop. They end here, at
+        # once, instead (OpenModelUser._schedule reads this).
+        self.stopping = True
 
     def on_test_stop(self, **_: Any) -> None:
         if self.recorder is None:
@@ -228,6 +238,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     current = _sessions[environment] = Session(environment)
     _listen(environment.events.request, current.on_request)
     _listen(environment.events.test_start, current.on_test_start)
+    _listen(environment.events.test_stopping, current.on_test_stopping)
     _listen(environment.events.test_stop, current.on_test_stop)
     _listen(environment.events.quit, current.on_quit)
     _listen(environment.events.report_to_master, current.on_report_to_master)
