@@ -92,12 +92,21 @@ def new_run_dir(out: Path, name: str) -> tuple[str, Path]:
     raise RuntimeError(f"cannot create a run directory under {out}")
 
 
+# Room kept for the manifest's last words: a disk that fills up mid-run leaves no space to
+# write the final manifest (tested on a 96 KiB tmpfs: the run stayed "interrupted"), so the
+# manifest keeps a file this large beside it from its first write, and removes it to finish.
+RESERVE = ".bgbench-reserve"
+RESERVE_BYTES = 65536
+
+
 class Manifest:
     """manifest.json, rewritten whole after every cell. It starts as "interrupted", so a run
-    killed without a chance to say so still reads truthfully."""
+    killed without a chance to say so still reads truthfully; a reserve file beside it keeps
+    room to say how it ended on a full disk (`RESERVE`)."""
 
     def __init__(self, run_dir: Path, fields: dict[str, Any]) -> None:
         self.path = run_dir / names.MANIFEST
+        self.reserve = run_dir / RESERVE
         self.data: dict[str, Any] = {
             "schema_version": names.SCHEMA_VERSION,
             **fields,
@@ -107,6 +116,7 @@ class Manifest:
             "cells": [],
         }
         self.save()
+        self.reserve.write_bytes(b"\0" * RESERVE_BYTES)
 
     def save(self) -> None:
         write_json(self.path, self.data)
@@ -129,6 +139,7 @@ class Manifest:
         self.data["finished_at"] = utc_now()
         if stopped is not None:
             self.data["stopped"] = stopped
+        self.reserve.unlink(missing_ok=True)
         try:
             self.save()
         except OSError:

@@ -1,0 +1,405 @@
+"""The fault table: each fault done to real processes of a real sweep, and what the run says.
+
+Every row of `FAULTS` is one test below and one row of the README's "Reliability" section
+(`test_the_readme_table_is_this_table` checks that they agree). Each test asserts the exact
+task counts the cell's accounting gives (completed, failed, not run, lost), that they add up
+to what the app enqueued, and that the run left behind loads with `bgbench.results`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from bgbench.results import names
+from bgbench.results.reader import load_run
+from tests.sweep.test_sweep_runs import read, start_sweep, the_run, under_load, wait_for
+
+__all__ = ["start_sweep"]  # the fixture, shared with test_sweep_runs
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@dataclass(frozen=True)
+class Fault:
+    fault: str
+    cell: str  # the cell's status and flags
+    tasks: str  # what the accounting says of the tasks
+    run: str  # the run's status and exit code
+
+
+FAULTS = {
+    "sigkill_mid_cell": Fault(
+        "target app killed (SIGKILL) mid-cell",
+        "failed: the target app died",
+        "estimated (`source`: windows): the app's last second before the kill is not counted",
+        "partial, exit 1; the next cell runs",
+    ),
+    "sigterm_mid_cell": Fault(
+        "target app stopped (SIGTERM) mid-cell",
+        "failed: the target app died",
+        "its own final count: every task completed, none lost",
+        "partial, exit 1; the next cell runs",
+    ),
+    "smtp_down": Fault(
+        "SMTP server down (connection refused)",
+        "ok",
+        "every email task failed, none lost",
+        "complete, exit 0",
+    ),
+    "smtp_silent": Fault(
+        "SMTP server silent (accepts, never answers)",
+        "ok",
+        "every email task failed at the SMTP timeout, none lost",
+        "complete, exit 0",
+    ),
+    "db_down_at_start": Fault(
+        "database (`BGBENCH_DATABASE_URL`) down when the cells start",
+        "failed: could not start (the app names the database URL and the fix)",
+        "none enqueued",
+        "partial, exit 1; every cell tried",
+    ),
+    "ctrl_c_mid_cell": Fault(
+        "Ctrl-C mid-cell",
+        "failed: interrupted by the user (Ctrl-C)",
+        "what the app had counted, adding up",
+        "interrupted, exit 130; no process left",
+    ),
+    "ctrl_c_between_cells": Fault(
+        "Ctrl-C as the next cell starts",
+        "the finished cells kept",
+        "-",
+        "interrupted, exit 130; no process left",
+    ),
+    "out_read_only": Fault(
+        "results folder read-only",
+        "-",
+        "-",
+        "nothing runs; one line naming the folder, exit 2",
+    ),
+    "out_full": Fault(
+        "results folder full mid-run",
+        "the cells written so far, each ok",
+        "-",
+        "partial, exit 1, `stopped` says why; no `.partial` file left",
+    ),
+}
+
+ONE_CELL = """
+name = "fault"
+[defaults]
+duration_s = {duration}
+warmup_s = 1
+rate = 20
+workload = "{workload}"
+ms = {ms}
+drain_timeout_s = {drain}
+[[matrix]]
+strategy = [{strategies}]
+"""
+
+
+def sweep_file(
+    tmp_path: Path,
+    *,
+    duration: float = 3,
+    workload: str = "sleep",
+    ms: float = 20,
+    drain: float = 10,
+    strategies: tuple[str, ...] = ("background",),
+) -> Path:
+    path = tmp_path / "fault.toml"
+    listed = ", ".join(f'"{s}"' for s in strategies)
+    path.write_text(
+        ONE_CELL.format(duration=duration, workload=workload, ms=ms, drain=drain, strategies=listed)
+    )
+    return path
+
+
+def sweep(
+    tmp_path: Path, definition: Path, env: dict[str, str] | None = None, out: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`bgbench sweep` to its end, in `tmp_path`, results in `out` (tmp_path/results)."""
+    out = out or tmp_path / "results"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bgbench",
+            "sweep",
+            str(definition),
+            "--out",
+            str(out),
+            "--no-report",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=tmp_path,
+    )
+
+
+def cells(run_dir: Path) -> list[dict[str, Any]]:
+    return [read(path) for path in sorted(run_dir.glob(f"{names.CELLS_DIR}/*/{names.CELL}"))]
+
+
+def balanced(accounting: dict[str, Any]) -> int:
+    """The accounting adds up (lost is what is left); the tasks the app enqueued."""
+    parts = ("completed", "failed", "not_run", "lost")
+    assert sum(accounting[part] for part in parts) == accounting["enqueued"], accounting
+    enqueued: int = accounting["enqueued"]
+    return enqueued
+
+
+def answered(cell: dict[str, Any]) -> int:
+    """Requests the app accepted, warm-up and probe left out: Locust's own total, less the
+    failures, counts every accepted one however the cell ended."""
+    locust = cell["client"]["locust"]
+    accepted: int = locust["requests"] - locust["failures"]
+    return accepted
+
+
+def loads(out: Path) -> Path:
+    run_dir = the_run(out)
+    load_run(run_dir)  # raises if what is on disk is not a readable run
+    return run_dir
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then freed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def silent_smtp() -> Iterator[int]:
+    """A TCP server that accepts connections and never says a word (no SMTP greeting)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(128)  # the kernel accepts; nobody ever reads or writes
+        port: int = server.getsockname()[1]
+        yield port
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def test_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    out = tmp_path / "results"
+    definition = sweep_file(tmp_path, duration=6, strategies=("background", "none"))
+    running = start_sweep(definition, out, "--no-report")
+    _, pid = under_load(out)
+    psutil.Process(pid).kill()
+    running.communicate(timeout=180)
+    assert running.returncode == 1
+    run_dir = loads(out)
+    assert read(run_dir / names.MANIFEST)["status"] == "partial"
+    dead, after = cells(run_dir)
+    assert dead["status"] == "failed"
+    assert "the target app died" in dead["reason"]
+    accounting = dead["accounting"]
+    assert accounting["source"] in {"windows", "last_snapshot"}
+    # An estimate from the once-a-second windows: the tasks of the last second before the
+    # kill are in no window, so it counts at most what Locust saw accepted (measured: 19 of
+    # 32), and never a negative loss.
+    assert 0 < balanced(accounting) <= answered(dead)
+    assert accounting["lost"] >= 0
+    assert after["status"] == "ok"
+
+
+def test_sigterm_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    out = tmp_path / "results"
+    definition = sweep_file(tmp_path, duration=6, strategies=("background", "none"))
+    running = start_sweep(definition, out, "--no-report")
+    _, pid = under_load(out)
+    psutil.Process(pid).terminate()
+    running.communicate(timeout=180)
+    assert running.returncode == 1
+    run_dir = loads(out)
+    dead, after = cells(run_dir)
+    assert dead["status"] == "failed"
+    assert "the target app died" in dead["reason"]
+    accounting = dead["accounting"]
+    # A graceful stop: uvicorn lets the running background tasks finish and the app writes
+    # its own final count, so nothing is estimated and nothing is lost.
+    assert accounting["source"] == "final"
+    assert balanced(accounting) == answered(dead) == accounting["completed"] > 0
+    assert (accounting["failed"], accounting["not_run"], accounting["lost"]) == (0, 0, 0)
+    assert after["status"] == "ok"
+
+
+def email_sweep(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
+    definition = sweep_file(tmp_path, workload="email", drain=15)
+    env = {
+        "BGBENCH_SMTP_HOST": "127.0.0.1",
+        "BGBENCH_SMTP_PORT": str(port),
+        "BGBENCH_SMTP_TIMEOUT_S": "1",
+    }
+    return sweep(tmp_path, definition, env)
+
+
+def all_failed(tmp_path: Path, done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stderr
+    run_dir = loads(tmp_path / "results")
+    assert read(run_dir / names.MANIFEST)["status"] == "complete"
+    [cell] = cells(run_dir)
+    assert cell["status"] == "ok", cell["reason"]
+    accounting = cell["accounting"]
+    assert accounting["source"] == "final"
+    enqueued = balanced(accounting)
+    assert enqueued == answered(cell) > 0  # one task per accepted request
+    assert (accounting["failed"], accounting["completed"]) == (enqueued, 0)
+    assert (accounting["not_run"], accounting["lost"]) == (0, 0)
+
+
+def test_smtp_down(tmp_path: Path, closed_port: int) -> None:
+    all_failed(tmp_path, email_sweep(tmp_path, closed_port))
+
+
+def test_smtp_silent(tmp_path: Path, silent_smtp: int) -> None:
+    all_failed(tmp_path, email_sweep(tmp_path, silent_smtp))
+
+
+def test_db_down_at_start(tmp_path: Path, closed_port: int) -> None:
+    definition = sweep_file(tmp_path, workload="db", ms=5, strategies=("background", "none"))
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/test"
+    done = sweep(tmp_path, definition, {"BGBENCH_DATABASE_URL": url})
+    assert done.returncode == 1, done.stderr
+    run_dir = loads(tmp_path / "results")
+    assert read(run_dir / names.MANIFEST)["status"] == "partial"
+    tried = cells(run_dir)
+    assert len(tried) == 2  # the app opens its database at start, whatever the workload
+    for cell in tried:
+        assert cell["status"] == "failed"
+        assert cell["reason"].startswith("could not start")
+        assert f"cannot use the database at {url}" in cell["reason"]
+        assert "check BGBENCH_DATABASE_URL" in cell["reason"]
+        assert cell["accounting"]["enqueued"] == 0
+
+
+def test_ctrl_c_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    out = tmp_path / "results"
+    running = start_sweep(sweep_file(tmp_path, duration=20), out, "--no-report")
+    under_load(out)
+    children = psutil.Process(running.pid).children(recursive=True)
+    running.send_signal(signal.SIGINT)
+    running.communicate(timeout=120)
+    assert running.returncode == 130
+    run_dir = loads(out)
+    assert read(run_dir / names.MANIFEST)["status"] == "interrupted"
+    [cell] = cells(run_dir)
+    assert cell["reason"] == "interrupted by the user (Ctrl-C)"
+    if cell["accounting"] is not None:
+        balanced(cell["accounting"])
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], [p.pid for p in alive]
+
+
+def test_ctrl_c_between_cells(tmp_path: Path, start_sweep: Any) -> None:
+    out = tmp_path / "results"
+    definition = sweep_file(tmp_path, duration=2, strategies=("background", "none"))
+    running = start_sweep(definition, out, "--no-report")
+    # The first cell written, the second on its way up: that is when to interrupt.
+    wait_for(lambda: next(out.glob(f"*/{names.CELLS_DIR}/000-*/{names.CELL}"), None))
+    children = psutil.Process(running.pid).children(recursive=True)
+    running.send_signal(signal.SIGINT)
+    running.communicate(timeout=120)
+    assert running.returncode == 130
+    run_dir = loads(out)
+    manifest = read(run_dir / names.MANIFEST)
+    assert manifest["status"] == "interrupted"
+    assert manifest["finished_at"] is not None
+    assert manifest["cells"][0]["status"] == "ok"
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], [p.pid for p in alive]
+
+
+def mounted(tmp_path: Path, options: str) -> Iterator[Path]:
+    """A tmpfs of the test's own, mounted with `options` (root only: CI runs as root)."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root: this test mounts a tmpfs")
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    yield from mounted(tmp_path, "ro,size=1m")
+
+
+def test_out_read_only(tmp_path: Path, read_only_disk: Path) -> None:
+    out = read_only_disk / "results"
+    done = sweep(tmp_path, sweep_file(tmp_path), out=out)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert f"{out}: cannot write results (Read-only file system)" in done.stderr
+    assert not out.exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """160 KiB: room for the run's start (the manifest and its 64 KiB reserve) and for two or
+    three cells (25-30 KiB each), not for five."""
+    yield from mounted(tmp_path, "size=160k")
+
+
+def test_out_full(tmp_path: Path, small_disk: Path) -> None:
+    strategies = ("background", "none", "inline", "background_async", "executor")
+    definition = sweep_file(tmp_path, duration=3, strategies=strategies)
+    done = sweep(tmp_path, definition, out=small_disk / "results")
+    assert done.returncode == 1, done.stderr
+    assert "No space left on device" in done.stderr
+    run_dir = the_run(small_disk / "results")
+    manifest = read(run_dir / names.MANIFEST)
+    assert manifest["status"] == "partial"
+    assert "No space left on device" in manifest["stopped"]
+    assert manifest["finished_at"] is not None
+    assert not list(run_dir.rglob("*.partial"))
+    assert not (run_dir / ".bgbench-reserve").exists()  # spent on the last words
+    run = load_run(run_dir)
+    assert 1 <= len(run.cells) < len(strategies)
+    assert all(cell.status == "ok" for cell in run.cells)
+
+
+# -- the README ------------------------------------------------------------------------------
+
+
+def readme_rows() -> list[tuple[str, ...]]:
+    text = README.read_text()
+    section = text.split("## Reliability", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]  # no |---|
+    return [tuple(cell.strip() for cell in row.strip("|").split("|")) for row in rows[1:]]
+
+
+def test_the_readme_table_is_this_table() -> None:
+    expected = [(f.fault, f.cell, f.tasks, f.run) for f in FAULTS.values()]
+    assert readme_rows() == expected
+
+
+def test_every_row_has_its_test() -> None:
+    tests = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert set(FAULTS) <= tests, set(FAULTS) - tests
