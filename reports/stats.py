@@ -23,7 +23,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from bgbench import hdr
+from bgbench import hdr, trend
 from bgbench.hdr import IntArray
 from bgbench.results.model import FloatArray
 
@@ -288,7 +288,7 @@ def slope_interval(t: FloatArray, y: FloatArray, seed: int = SEED) -> Interval:
     variance = weights @ (t * t) / total - mean_t**2
     with np.errstate(divide="ignore", invalid="ignore"):
         draws = covariance / variance
-    estimate = float(np.polyfit(t, y, 1)[0])
+    estimate = trend.slope(t, y)
     return _interval(estimate, draws, difference=True)
 
 

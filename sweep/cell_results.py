@@ -26,6 +26,7 @@ from bgbench.results.model import (
     LoadGen,
     LocustWorker,
     Probe,
+    Resources,
     SecondHistograms,
     ServerMetrics,
     Summary,
@@ -33,6 +34,7 @@ from bgbench.results.model import (
     TimeSeries,
 )
 from bgbench.results.names import SCHEMA_VERSION, TIMESERIES_COLUMNS
+from bgbench.trend import trend
 from sweep.definition import CellSpec
 from sweep.sampler import Sample
 
@@ -388,7 +390,25 @@ def _server_row(sample: Sample) -> dict[str, Any]:
         row["server_foreign_percent"] = round(sample.interference.server_foreign_percent, 1)
         row["loadgen_foreign_percent"] = round(sample.interference.loadgen_foreign_percent, 1)
         row["steal_percent"] = round(sample.interference.server_steal_percent, 2)
+    if sample.resources is not None:
+        row["server_rss_mib"] = round(sample.resources.rss_mib, 2)
+        row["server_open_fds"] = sample.resources.open_fds
     return row
+
+
+def resources(series: TimeSeries) -> Resources | None:
+    """The server tree's memory and open files over the loaded seconds (the drain left out:
+    growth under load is the question), from the same columns timeseries.csv stores."""
+    offered = series.columns["offered_rps"]
+    loaded = offered != 0
+    t = series.columns["t_s"][loaded]
+    rss = trend(t, series.columns["server_rss_mib"][loaded])
+    fds = trend(t, series.columns["server_open_fds"][loaded])
+    if rss is None or fds is None:
+        return None
+    return Resources(
+        seconds=len(series.column("server_rss_mib", loaded_only=True)), rss_mib=rss, open_fds=fds
+    )
 
 
 def _server(
@@ -472,6 +492,8 @@ def build(outcome: CellOutcome) -> Cell:
         measured = _measured(outcome.samples, client["measure_from"])
         metrics = client_metrics(client, outcome.locust)
         server, task_histograms, loop_lag, by_route = _server(measured, outcome.final)
+        series = timeseries(client, outcome.samples, client.get("offered_rps"))
+        server = replace(server, resources=resources(series))
         cell = replace(
             cell,
             client=metrics,
@@ -492,6 +514,6 @@ def build(outcome: CellOutcome) -> Cell:
                 server_latency=by_route,
                 per_second=second_histograms(client, measured),
             ),
-            timeseries=timeseries(client, outcome.samples, client.get("offered_rps")),
+            timeseries=series,
         )
     return trust.judged(cell, outcome.failure)

@@ -1,6 +1,6 @@
 """Once a second, on whole wall-clock seconds: the app's /metrics/window, the CPU used by
-the app and by the load generator since the previous tick, and what other processes used of
-their CPUs (sweep.interference).
+the app and by the load generator since the previous tick, what other processes used of
+their CPUs (sweep.interference), and the app's memory and open files (sweep.resources).
 
 Ticking on whole seconds lines the server's windows up with the load generator's per-second
 histograms, which are keyed by epoch second too.
@@ -21,6 +21,7 @@ import httpx
 
 from sweep.interference import Interference, InterferenceMeter, ProcessTimes, walk
 from sweep.machine import Pinning
+from sweep.resources import TreeResources, measure
 
 
 class CpuMeter:
@@ -47,6 +48,7 @@ class Sample:
     server_cpu: float | None
     loadgen_cpu: float | None
     interference: Interference | None = None
+    resources: TreeResources | None = None  # the server's tree: RSS and open descriptors
 
 
 @dataclass
@@ -92,15 +94,19 @@ class Sampler:
             self.errors.append(f"{time.time():.3f} /metrics/window: {exc}")
             return None
 
-    def _measure(self) -> tuple[float | None, float | None, Interference | None]:
-        """Server CPU, load generator CPU and interference, from one walk of the processes:
-        this runs every second on the load generator's core, so the walk is made once."""
+    def _measure(
+        self,
+    ) -> tuple[float | None, float | None, Interference | None, TreeResources | None]:
+        """Server CPU, load generator CPU, interference and the server tree's memory and
+        files, from one walk of the processes: this runs every second on the load
+        generator's core, so the walk is made once (its server tree is what is read)."""
         server_pids, loadgen_pids = self.server_pids(), self.loadgen_pids()
         now = walk(server_pids, loadgen_pids, os.getpid())
         return (
             self._server_cpu.update(now.server if server_pids else None),
             self._loadgen_cpu.update(now.loadgen if loadgen_pids else None),
             self._interference.update(now),
+            measure(pid for pid, _ in now.server),
         )
 
     def _run(self) -> None:

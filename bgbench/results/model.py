@@ -177,6 +177,35 @@ class ClientMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class Trend:
+    """How one per-second quantity moved over the loaded seconds: its first, last and
+    highest value, and its least-squares slope per minute over all of them and over each
+    half. Growth that levels off has a last half much flatter than its first."""
+
+    start: float
+    end: float
+    max: float
+    per_min: float
+    first_half_per_min: float
+    last_half_per_min: float
+
+    @property
+    def grew(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The server's process tree (the app and its pool or queue workers): resident memory
+    summed over its processes, in MiB, and open file descriptors, over `seconds` loaded
+    seconds of the measured phase (timeseries `server_rss_mib`, `server_open_fds`)."""
+
+    seconds: int
+    rss_mib: Trend
+    open_fds: Trend
+
+
+@dataclass(frozen=True, slots=True)
 class ServerMetrics:
     tasks: Mapping[str, TaskStats]
     event_loop_lag: Summary | None = field(metadata=_key("event_loop_lag_us"))
@@ -185,6 +214,7 @@ class ServerMetrics:
     # The app's own clock for the load's requests: first byte in to last byte out.
     latency: Summary | None = field(metadata=_key("latency_us"))
     shutdown: Mapping[str, Any] | None
+    resources: Resources | None = None  # null: not sampled, or too few seconds for a trend
 
 
 @dataclass(frozen=True, slots=True)

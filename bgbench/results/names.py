@@ -8,6 +8,8 @@ from __future__ import annotations
 #    confidence intervals come from merged histograms, never from per-second percentiles.
 # 4: each Locust worker's own requests, send lag and CPU (cell.json `loadgen.locust_workers`).
 #    Version 3 is read as 4 with no workers listed (`bgbench.results.upgrade`).
+#    Also (before 4 was released): the server tree's RSS and open descriptors per second
+#    (timeseries `server_rss_mib`, `server_open_fds`) and their trend (`server.resources`).
 SCHEMA_VERSION = 4
 
 MANIFEST = "manifest.json"
@@ -44,6 +46,8 @@ TIMESERIES_COLUMNS = (
     "server_foreign_percent",
     "loadgen_foreign_percent",
     "steal_percent",
+    "server_rss_mib",
+    "server_open_fds",
 )
 
 # The series histograms.json keeps per second (`per_second`), each a latency in µs.
