@@ -17,6 +17,10 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
   last report never arrived. Both leave the numbers short of what was offered.
 - `errors`, `unfinished`, `drain_timeout` are results, not faults of the measurement: flagged
   so a reader sees them, but the cell stays usable.
+- `memory_growth`, `fd_growth`: the app's memory (RSS of its process tree) or open file
+  descriptors grew without levelling off over a cell of 2 minutes or more (`growth`). A
+  finding about the app, a leak to look for, not a fault of the measurement: the cell stays
+  usable.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from bgbench.results.model import Cell, ClientMetrics, Interference, LoadGen, Summary
+from bgbench.results.model import (
+    Cell,
+    ClientMetrics,
+    Interference,
+    LoadGen,
+    Resources,
+    Summary,
+    Trend,
+)
 from bgbench.units import duration
 
 SATURATION_CPU_PERCENT = 90.0
@@ -35,6 +47,18 @@ SEND_LAG_FLOOR_US = 1000.0
 SEND_LAG_SHARE_OF_P50 = 0.10
 FOREIGN_CPU_PERCENT = 10.0
 STEAL_PERCENT = 1.0
+
+# Growth without levelling off. Only judged over cells this long: in its first minute an
+# app's RSS climbs while imports, caches, the allocator's per-thread arenas (one per thread
+# pool thread that ran) and the ledger's retained records fill, and a short cell's halves
+# cannot tell that from a leak.
+GROWTH_MIN_SECONDS = 120
+# The last half's slope at least this share of the first half's: not levelling off.
+LEVELLING_SHARE = 0.5
+RSS_GROWTH_MIB = 10.0  # end − start over the loaded seconds
+RSS_SLOPE_MIB_PER_MIN = 0.5  # the last half's
+FDS_GROWTH = 20.0
+FDS_SLOPE_PER_MIN = 2.0
 
 # Flags that mean the measurement, not the system under test, set the numbers: a cell with
 # one is never used by a finding, and `compare` will not call a regression from it.
@@ -139,6 +163,53 @@ def disturbance(interference: Interference | None) -> str | None:
     return "; ".join(found) or None
 
 
+def _unlevelled(trend: Trend, min_growth: float, min_slope: float) -> bool:
+    """Grew by more than min_growth, still grows faster than min_slope per minute in the last
+    half, and that at LEVELLING_SHARE or more of the first half's slope (a first half that
+    fell or stayed flat counts as no levelling: the growth started late)."""
+    last = trend.last_half_per_min
+    return (
+        trend.grew > min_growth
+        and last > min_slope
+        and last >= LEVELLING_SHARE * trend.first_half_per_min
+    )
+
+
+def _grew(what: str, unit: str, trend: Trend, seconds: int, limits: str) -> str:
+    return (
+        f"{what} grew {trend.start:.0f} → {trend.end:.0f}{unit} over {seconds} s (max "
+        f"{trend.max:.0f}{unit}), {trend.last_half_per_min:.2g}{unit}/min in the last half "
+        f"against {trend.first_half_per_min:.2g}{unit}/min in the first: not levelling off "
+        f"(flagged at {limits})"
+    )
+
+
+def growth(resources: Resources | None) -> dict[str, str]:
+    """`memory_growth` and `fd_growth` with their reasons, for a cell of GROWTH_MIN_SECONDS
+    or more whose server memory or open files grew without levelling off."""
+    if resources is None or resources.seconds < GROWTH_MIN_SECONDS:
+        return {}
+    share = f"{LEVELLING_SHARE:.0%} of the first half's slope"
+    found = {}
+    if _unlevelled(resources.rss_mib, RSS_GROWTH_MIB, RSS_SLOPE_MIB_PER_MIN):
+        found["memory_growth"] = _grew(
+            "RSS",
+            " MiB",
+            resources.rss_mib,
+            resources.seconds,
+            f"{RSS_GROWTH_MIB:g} MiB grown, {RSS_SLOPE_MIB_PER_MIN:g} MiB/min and {share}",
+        )
+    if _unlevelled(resources.open_fds, FDS_GROWTH, FDS_SLOPE_PER_MIN):
+        found["fd_growth"] = _grew(
+            "open file descriptors",
+            "",
+            resources.open_fds,
+            resources.seconds,
+            f"{FDS_GROWTH:g} grown, {FDS_SLOPE_PER_MIN:g}/min and {share}",
+        )
+    return found
+
+
 def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:
     if failure is not None:
         return "failed", failure
@@ -181,6 +252,7 @@ def _flag_reasons(cell: Cell) -> dict[str, str]:
     disturbed = disturbance(cell.interference)
     if disturbed:
         reasons["interference"] = disturbed
+    reasons.update(growth(cell.server.resources if cell.server else None))
     shutdown = (cell.server.shutdown if cell.server else None) or {}
     if not shutdown.get("drained", True):
         reasons["drain_timeout"] = "the app's drain timed out at shutdown"
