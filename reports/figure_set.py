@@ -18,6 +18,7 @@ from reports.figures.completion import LagCurve, OutcomeRow, completion_lag_cdf,
 from reports.figures.corrected import CorrectedLatency, corrected_vs_uncorrected
 from reports.figures.percentiles import VariantLatency, latency_percentiles
 from reports.figures.rate import RateLine, RatePoint, latency_vs_rate
+from reports.figures.resources import ResourceLine, server_resources
 from reports.figures.timeseries import cell_timeseries
 from reports.figures.workers import WorkerLine, WorkerPoint, latency_vs_workers
 from reports.pytest_benchmark import BenchmarkFile
@@ -295,6 +296,53 @@ def _timeseries(cell: Cell) -> PlannedFigure:
     )
 
 
+MAX_RESOURCE_LINES = 8  # more lines than this are no longer told apart
+GROWTH_FLAGS = ("memory_growth", "fd_growth")
+
+
+def _resource_cells(run: Run) -> list[Cell]:
+    """Cells that recorded the server's memory: those whose growth did not level off first,
+    then the longest (a soak's cell; a short cell's start-up climb says little), in run
+    order."""
+    measured = [
+        c
+        for c in run.cells
+        if c.timeseries is not None and c.timeseries.column("server_rss_mib").size
+    ]
+    ranked = sorted(
+        measured,
+        key=lambda c: (
+            not any(f in c.flags for f in GROWTH_FLAGS),
+            -len(c.timeseries or ()),
+            c.index,
+        ),
+    )
+    return sorted(ranked[:MAX_RESOURCE_LINES], key=lambda c: c.index)
+
+
+def _resources(run: Run) -> PlannedFigure | None:
+    cells = _resource_cells(run)
+    if not cells:
+        return None
+    usable = [analysis.usable(c) for c in cells]
+    colours = strategy_colours([c.params.strategy for c in cells], [not u for u in usable])
+    lines = [
+        ResourceLine(c.cell_id if u else f"{c.cell_id} (flagged)", colour, c.timeseries, c.flags)
+        for c, u, colour in zip(cells, usable, colours, strict=True)
+        if c.timeseries is not None
+    ]
+    return PlannedFigure(
+        "server-resources",
+        "The server's memory and open files, second by second",
+        "RSS summed over the app's process tree (the app and its pool or queue workers; shared "
+        "pages count once per process) and its open file descriptors, per second of the "
+        f"measured phase, for up to {MAX_RESOURCE_LINES} cells: those flagged for growth that "
+        "did not level off (dashed), then the longest. A line that flattens is memory that "
+        "levels off; one that keeps its slope is a leak to look for.",
+        partial(server_resources, "Server memory and open files", lines),
+    )
+
+
 def _benchmarks(files: Sequence[BenchmarkFile]) -> list[PlannedFigure]:
     return [
         PlannedFigure(
@@ -323,6 +371,7 @@ def plan(
         *(_lag_cdf(*s) for s in groups),
         _outcomes(all_points),
         *(_timeseries(c) for c in _timeseries_cells(run, timeseries)),
+        _resources(run),
         *_benchmarks(benchmarks),
     ]
     return [p for p in planned if p is not None]

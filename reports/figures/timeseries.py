@@ -49,7 +49,7 @@ PANELS: tuple[tuple[tuple[Column, ...], str, bool], ...] = (
 )
 
 
-def _on_every_second(series: TimeSeries) -> dict[str, FloatArray]:
+def on_every_second(series: TimeSeries) -> dict[str, FloatArray]:
     """The columns on a grid of every second, NaN where a second has no row, so a line
     breaks at a gap instead of bridging it."""
     seconds = series.columns["t_s"].astype(np.int64)
@@ -98,7 +98,7 @@ def _panel(
 
 def cell_timeseries(title: str, series: TimeSeries) -> Figure:
     figure, panels = new_figure(len(PANELS), 1, width=10, height=9, sharex=True)
-    columns = _on_every_second(series)
+    columns = on_every_second(series)
     for axes, (drawn_columns, label, latency) in zip(panels, PANELS, strict=True):
         _panel(axes, columns, drawn_columns, label, latency)
     panels[-1].set_xlabel("second of the measured phase (s)")
