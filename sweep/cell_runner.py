@@ -31,6 +31,14 @@ HARNESS_LOG = "harness.log"
 _POLL_S = 0.2
 # Once the load stops, wait this long past the app's drain timeout for it to exit by itself.
 _STOP_MARGIN_S = 30.0
+# Finished tasks the app keeps for /tasks/{id}, which nothing in a sweep reads (the app ends
+# with its cell). At the app's default, 100,000, they held ~460 B of Python objects each
+# (tracemalloc: two uuid hex strings, the record, its timestamps, its OrderedDict entry),
+# ~0.9 MiB of RSS per 1,000 tasks: sweeps/soak.toml's app grew 126 -> 229 MiB at 10 MiB/min
+# and levelled off only at the 100,000th task, ~500 s in; and each record is one more object
+# for every full collection to traverse (+100,000 objects: gc.collect() 75 -> 110 ms here).
+# At 1,000 the same load's app grew 118 -> 126 MiB in 150 s and stayed there.
+LEDGER_RETAIN = 1000
 
 
 def target_env(spec: CellSpec, cell_dir: Path, data_dir: Path) -> dict[str, str]:
@@ -42,6 +50,7 @@ def target_env(spec: CellSpec, cell_dir: Path, data_dir: Path) -> dict[str, str]
         "BGBENCH_THREADPOOL_TOKENS": str(spec.threadpool_tokens),
         "BGBENCH_EXECUTOR_QUEUE_LIMIT": str(spec.queue_limit),
         "BGBENCH_UPLOAD_KEEP_FILES": "false",
+        "BGBENCH_LEDGER_RETAIN": str(LEDGER_RETAIN),
         **strategy.env,
     }
     if strategy.workers_env and spec.workers is not None:
