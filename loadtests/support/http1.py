@@ -10,8 +10,9 @@ redirects, cookies, TLS, chunked request bodies, retries of a request the server
 run.
 
 A request whose connection the server had already closed (uvicorn closes an idle keep-alive
-connection after 5 s) fails before any byte of the reply arrives: that one is sent once more
-on a new connection, since the server cannot have run it. Connections idle for over
+connection after 5 s, and the connection of a request whose task raised) fails before any
+byte of the reply arrives: that one is sent once more on a new connection, since the server
+cannot have run it. Connections idle for over
 `IDLE_REOPEN_S` are reopened before sending, so that case stays rare.
 """
 
@@ -118,10 +119,12 @@ class Connection:
             reused = False
         try:
             return self._exchange(request)
-        except ConnectionClosed:
+        except (ConnectionClosed, ConnectionResetError, BrokenPipeError):
             if not reused or self._reply.headers:
                 raise
-        # Closed by the server before it answered anything: it never read the request.
+        # Closed by the server before it answered anything: an orderly close it sent before
+        # our request arrived, or a reset for a request it never read (a socket closed with
+        # unread data resets). Either way the request did not run.
         return self._exchange(request)
 
     def _exchange(self, request: bytes) -> Reply:

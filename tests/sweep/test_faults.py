@@ -201,12 +201,15 @@ def silent_smtp() -> Iterator[int]:
 # -- the table -------------------------------------------------------------------------------
 
 
-def test_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+def app_signalled_mid_cell(
+    tmp_path: Path, start_sweep: Any, signum: signal.Signals
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A two-cell sweep whose first cell's app gets `signum` under load: both cells."""
     out = tmp_path / "results"
     definition = sweep_file(tmp_path, duration=6, strategies=("background", "none"))
     running = start_sweep(definition, out, "--no-report")
     _, pid = under_load(out)
-    psutil.Process(pid).kill()
+    psutil.Process(pid).send_signal(signum)
     running.communicate(timeout=180)
     assert running.returncode == 1
     run_dir = loads(out)
@@ -214,6 +217,12 @@ def test_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
     dead, after = cells(run_dir)
     assert dead["status"] == "failed"
     assert "the target app died" in dead["reason"]
+    assert after["status"] == "ok"
+    return dead, after
+
+
+def test_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    dead, _ = app_signalled_mid_cell(tmp_path, start_sweep, signal.SIGKILL)
     accounting = dead["accounting"]
     assert accounting["source"] in {"windows", "last_snapshot"}
     # An estimate from the once-a-second windows: the tasks of the last second before the
@@ -221,28 +230,16 @@ def test_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
     # 32), and never a negative loss.
     assert 0 < balanced(accounting) <= answered(dead)
     assert accounting["lost"] >= 0
-    assert after["status"] == "ok"
 
 
 def test_sigterm_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
-    out = tmp_path / "results"
-    definition = sweep_file(tmp_path, duration=6, strategies=("background", "none"))
-    running = start_sweep(definition, out, "--no-report")
-    _, pid = under_load(out)
-    psutil.Process(pid).terminate()
-    running.communicate(timeout=180)
-    assert running.returncode == 1
-    run_dir = loads(out)
-    dead, after = cells(run_dir)
-    assert dead["status"] == "failed"
-    assert "the target app died" in dead["reason"]
+    dead, _ = app_signalled_mid_cell(tmp_path, start_sweep, signal.SIGTERM)
     accounting = dead["accounting"]
     # A graceful stop: uvicorn lets the running background tasks finish and the app writes
     # its own final count, so nothing is estimated and nothing is lost.
     assert accounting["source"] == "final"
     assert balanced(accounting) == answered(dead) == accounting["completed"] > 0
     assert (accounting["failed"], accounting["not_run"], accounting["lost"]) == (0, 0, 0)
-    assert after["status"] == "ok"
 
 
 def email_sweep(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
