@@ -1,6 +1,6 @@
 """A chain in which task --fail-at raises: unguarded, the rest never run and uvicorn closes
-the connection (the next request on it may fail); --guarded, the failure is logged and the
-chain goes on."""
+the connection (the load client sends the next request on a new one: the app never read
+it); --guarded, the failure is logged and the chain goes on."""
 
 from __future__ import annotations
 
