@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
 from sweep.target import TargetProcess
@@ -58,10 +59,17 @@ def test_a_blocking_call_in_an_async_task_holds_up_the_next_request(
 
 
 def test_inline_does_the_work_before_answering(client: httpx.Client) -> None:
-    body = client.get("/inline", params={"workload": "cpu", "ms": 20}).json()
+    sent_at = time.time()
+    body = client.get("/inline", params={"workload": "sleep", "ms": 300}).json()
+    answered_at = time.time()
     task = client.get(f"/tasks/{body['task_ids'][0]}").json()
     assert task["status"] == "done"
-    assert task["key"] == "inline/cpu"
+    assert task["key"] == "inline/sleep"
+    # Same machine, same clock: the 300 ms of work began after the request was sent and
+    # ended before its answer arrived (a background strategy's would end after it).
+    assert sent_at <= task["started_at"]
+    assert task["finished_at"] <= answered_at
+    assert task["finished_at"] - task["started_at"] >= 0.29
 
 
 @pytest.mark.parametrize("workload", ["sleep", "cpu", "db", "http"])
@@ -74,12 +82,33 @@ def test_every_workload_runs_under_sync_and_async_dispatch(
     assert task["status"] == "done", task["error"]
 
 
-def test_process_pool_runs_cpu_work_in_another_process(client: httpx.Client) -> None:
-    body = client.get("/process-pool", params={"workload": "cpu", "ms": 5}).json()
+def _cpu_s(process: psutil.Process) -> float:
+    """CPU time the process itself used (its children's not included)."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def test_process_pool_runs_cpu_work_in_another_process(
+    client: httpx.Client, default_target: TargetProcess
+) -> None:
+    # The task does not say where it ran, but CPU time does: the pool's processes are the
+    # app's children (started with the app), and CPU work there is not the app's own time.
+    app = psutil.Process(default_target.pid)
+    before = {child.pid: _cpu_s(child) for child in app.children(recursive=True)}
+    app_before = _cpu_s(app)
+    body = client.get("/process-pool", params={"workload": "cpu", "ms": 300}).json()
     task = wait_for_task(client, body["task_ids"][0])
+    app_used = _cpu_s(app) - app_before
+    used = {c.pid: _cpu_s(c) - before.get(c.pid, 0.0) for c in app.children(recursive=True)}
+
     assert task["status"] == "done"
-    assert isinstance(task["result"], int)  # the checksum computed by the pool process
-    assert task["started_at"] >= task["enqueued_at"]
+    assert isinstance(task["result"], int)  # the checksum
+    worker, worked = max(used.items(), key=lambda item: item[1])
+    assert worker != app.pid
+    # 300 ms of work as calibrated at start-up: at least a sixth of it even if the
+    # calibration ran on a crowded core. The app itself only answered a few polls meanwhile.
+    assert worked >= 0.05, used
+    assert app_used < worked, (app_used, used)
 
 
 def test_chained_tasks_run_one_after_another_in_order(client: httpx.Client) -> None:
