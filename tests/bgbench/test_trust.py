@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bgbench import trust
-from bgbench.results.model import ClientMetrics, Summary
+from bgbench.results.model import ClientMetrics, LoadGen, LocustWorker, Summary
 
 
 def _summary(p50: float, p99: float) -> Summary:
@@ -67,3 +67,55 @@ def test_unanswered_and_dropped_requests_were_still_sent_on_schedule() -> None:
     # A slow server leaves requests unanswered; the schedule kept up all the same.
     client = replace(CLIENT, requests=9000, unfinished=600, dropped=400)
     assert trust.offered_shortfall(client, "constant") is None
+
+
+def _loadgen(cpu: float | None, worker_cpu: float | None = None) -> LoadGen:
+    workers = () if worker_cpu is None else (LocustWorker("w1", 5000, None, worker_cpu, 99.0),)
+    return LoadGen(cpu, cpu, processes=1, cores=1, locust_workers=workers)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "saturated"),
+    [(None, False), (89.9, False), (90.0, False), (90.1, True), (100.0, True)],
+)
+def test_the_load_generators_cpu_saturates_it_above_90_percent(
+    cpu: float | None, saturated: bool
+) -> None:
+    reasons = trust.saturation(CLIENT, _loadgen(cpu), "constant")
+    assert bool(reasons) == saturated
+    if saturated:
+        assert reasons == [f"load generator CPU {cpu:.0f}% of its 1 core(s), above 90%"]
+
+
+@pytest.mark.parametrize(("cpu", "saturated"), [(90.0, False), (90.1, True)])
+def test_one_busy_locust_worker_saturates_the_cell(cpu: float, saturated: bool) -> None:
+    # The processes together well below the limit; one worker at its own core's.
+    reasons = trust.saturation(CLIENT, _loadgen(40.0, worker_cpu=cpu), "constant")
+    assert bool(reasons) == saturated
+    if saturated:
+        assert reasons[0].startswith("Locust worker w1: CPU 90% of its core")
+
+
+@pytest.mark.parametrize(
+    ("achieved", "saturated"),
+    [(1000.0, False), (950.0, False), (949.9, True), (500.0, True)],
+)
+def test_answers_short_of_95_percent_of_the_schedule_saturate(
+    achieved: float, saturated: bool
+) -> None:
+    # The schedule itself kept up (all 10,000 sent, some unanswered): only the answers fell short.
+    unanswered = round((1000.0 - achieved) * CLIENT.duration_s)
+    client = replace(
+        CLIENT, achieved_rps=achieved, requests=10_000 - unanswered, unfinished=unanswered
+    )
+    reasons = trust.saturation(client, _loadgen(50.0), "constant")
+    assert bool(reasons) == saturated
+    if saturated:
+        assert reasons == [
+            f"{achieved:g} req/s answered of 1000 scheduled ({achieved / 1000:.0%}, under 95%)"
+        ]
+
+
+def test_a_closed_model_has_no_schedule_to_fall_short_of() -> None:
+    closed = replace(CLIENT, offered_rps=None, scheduled_rps=None, achieved_rps=10.0)
+    assert trust.saturation(closed, _loadgen(50.0), "constant") == []
