@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bgbench import hdr
+from bgbench import hdr, trust
 from bgbench.results import names
 from bgbench.results.model import HarnessShare, LoadGen
 from sweep.cell_results import CellOutcome, accounting, build, timeseries
@@ -332,6 +332,46 @@ def test_accounting_falls_back_to_the_windows_when_the_app_died() -> None:
     assert result.enqueued == 153
     assert result.lost == 3
     assert result.balanced is False
+
+
+def test_accounting_reads_the_last_snapshot_when_the_app_left_no_last_words() -> None:
+    # It answered /metrics after the drain, then died before writing its final report.
+    samples = [window(T0 + s, 50, 1) for s in range(3)]
+    snapshot = {"totals": {**TOTALS, "completed": 497, "not_run": 2}}
+    result = accounting(None, snapshot, samples)
+    assert result.source == "last_snapshot"
+    assert (result.enqueued, result.completed, result.not_run) == (500, 497, 2)
+    assert (result.lost, result.balanced) == (0, True)
+    # Its last words win over both: written after the drain, they are the whole story.
+    final = {"totals": {**TOTALS, "completed": 490}}
+    assert accounting(final, snapshot, samples).source == "final"
+    assert accounting(final, snapshot, samples).lost == 8
+
+
+def test_a_snapshot_taken_with_work_in_flight_does_not_balance() -> None:
+    snapshot = {"totals": {**TOTALS, "completed": 490, "in_flight": 8}}
+    cell = build(outcome(client_json(500), [], final=None, snapshot=snapshot))
+    assert cell.accounting is not None
+    assert (cell.accounting.source, cell.accounting.lost) == ("last_snapshot", 8)
+    assert cell.status == "invalid"
+    assert cell.reason == "accounting does not balance: 8 tasks unaccounted for"
+
+
+def test_a_drain_that_timed_out_is_flagged_and_the_cell_stays_usable() -> None:
+    # Work still queued at the drain timeout is recorded as not run: it balances, and the
+    # flag tells the reader the backlog outlived the cell.
+    final = {
+        "totals": {**TOTALS, "completed": 400, "not_run": 99},
+        "shutdown": {"drained": False},
+    }
+    samples = [window(T0 + s, 50, 0) for s in range(10)]
+    cell = build(outcome(client_json(500), samples, final=final))
+    assert cell.status == "ok"
+    assert cell.flags == ("drain_timeout",)
+    assert cell.flag_reasons["drain_timeout"] == "the app's drain timed out at shutdown"
+    assert cell.accounting is not None
+    assert cell.accounting.balanced
+    assert trust.problems(cell) == ()  # a result of the system under test, not a fault
 
 
 def test_partial_seconds_at_either_end_of_the_load_are_left_out() -> None:
