@@ -4,9 +4,11 @@ with the regression named; runs of different schema versions are refused."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from bgbench.results.reader import load_run
 from reports.commands import add_compare_arguments, run_compare, threshold
 from reports.compare import METRICS, Change, Comparison, compare_runs
 from reports.render_compare import render_comparison
-from reports.stats import Interval
+from reports.stats import Interval, detectable
 from tests.reports.conftest import GOLDEN_RUN, SLOWER_RUN
 
 
@@ -72,7 +74,7 @@ def test_the_regression_numbers(golden_run: Run) -> None:
 
 
 def _change(estimate: float, low: float, high: float, spread: float, worse: bool = True) -> Change:
-    metric = METRICS[1] if worse else METRICS[3]  # p99 latency; achieved rate (higher is better)
+    metric = METRICS[1] if worse else METRICS[3]  # p99 latency; answered share (higher is better)
     return Change(
         "a cell", metric, 1000, 1000 * (1 + estimate), Interval(estimate, low, high, spread=spread)
     )
@@ -93,9 +95,9 @@ def _change(estimate: float, low: float, high: float, spread: float, worse: bool
         (_change(-0.30, -0.35, -0.25, 0.02), False, False, "better"),
         # The interval spans zero: nothing either way.
         (_change(0.30, -0.1, 0.7, 0.2), False, False, "not significant"),
-        # The achieved rate fell by 30%: a rate, higher is better, so a drop is the regression.
+        # The answered share fell by 30%: higher is better, so a drop is the regression.
         (_change(-0.30, -0.35, -0.25, 0.02, worse=False), True, True, "REGRESSION"),
-        # The achieved rate rose: better.
+        # The answered share rose: better.
         (_change(0.30, 0.25, 0.35, 0.02, worse=False), False, False, "better"),
     ],
 )
@@ -273,3 +275,139 @@ def test_every_cell_moving_together_is_inconclusive(golden_run: Run) -> None:
     assert "every cell's p99 latency moved: +30.5% (median over the cells)" in (
         render_comparison(comparison)
     )
+
+
+# The detectable effect of a change whose standard error is 5%: 2.8 × 5% = 14%.
+MDE_OF_5_PERCENT = detectable(0.05)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "failing", "verdict"),
+    [
+        # Beyond the 10% threshold, and significant, but not beyond what the runs resolve.
+        (MDE_OF_5_PERCENT, False, "worse, below the detectable effect"),
+        (MDE_OF_5_PERCENT + 0.001, True, "REGRESSION"),
+    ],
+)
+def test_the_detectable_effect_is_a_bound_of_its_own(
+    golden_run: Run, estimate: float, failing: bool, verdict: str
+) -> None:
+    change = _change(estimate, estimate - 0.1, estimate + 0.1, 0.05)
+    assert change.regression
+    assert 0.10 < MDE_OF_5_PERCENT < 0.15
+    comparison = Comparison(golden_run, golden_run, 0.10, (change,), (), (), ())
+    assert bool(comparison.failing()) == failing
+    assert f"  {verdict}" in render_comparison(comparison)
+
+
+def test_a_change_within_the_runs_spread_is_not_called(golden_run: Run) -> None:
+    # Five cells moved by about 20% either way: one at +25%, beyond the threshold and its own
+    # detectable effect, is within how far every cell moved between the runs.
+    changes = (*_moved([0.20, -0.21, 0.19, -0.22, 0.20]), _change(0.25, 0.2, 0.3, 0.01))
+    comparison = Comparison(golden_run, golden_run, 0.10, changes, (), (), ())
+    assert comparison.spread()["p99 latency"] > 0.25
+    assert comparison.failing() == ()
+    assert "  worse, within the runs' spread" in render_comparison(comparison)
+
+
+def _cell_json(run_dir: Path, cell: str) -> tuple[Path, dict[str, Any]]:
+    path = run_dir / "cells" / cell / "cell.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return path, data
+
+
+def test_a_drop_in_the_answered_share_fails_the_comparison(tmp_path: Path, golden_run: Run) -> None:
+    # B's `none` cell at 100 req/s answered 80% of what it sent, the rest unanswered at the
+    # stop: throughput of the open model fell by 20%, whatever its latency did.
+    fewer = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "fewer"))
+    path, data = _cell_json(fewer, "000-none-none-wna-r100")
+    sent = data["client"]["requests"]
+    data["client"]["requests"], data["client"]["unfinished"] = sent * 4 // 5, sent // 5
+    path.write_text(json.dumps(data))
+    comparison = compare_runs(golden_run, load_run(fewer), 0.10)
+    (failing,) = comparison.failing()
+    assert (failing.cell, failing.metric.label) == (
+        "none, no background work at 100 req/s, with a probe",
+        "answered share",
+    )
+    assert failing.before == 1.0
+    assert failing.after == pytest.approx(0.8)
+    assert failing.change.estimate == pytest.approx(-0.2)
+    assert comparison.regressed
+
+
+def test_a_drop_in_the_closed_models_rate_fails_the_comparison(
+    tmp_path: Path, golden_run: Run
+) -> None:
+    # B's closed-model cell answered 30% fewer requests each second.
+    slower = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "slower"))
+    path = slower / "cells" / "039-background-sleep200ms-wna-closed10" / "timeseries.csv"
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    for row in rows:
+        row["achieved_rps"] = f"{float(row['achieved_rps']) * 0.7:g}"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    comparison = compare_runs(golden_run, load_run(slower), 0.10)
+    (failing,) = comparison.failing()
+    assert failing.metric.label == "achieved rate, closed model"
+    assert failing.cell == "background, sleep 200 ms at 10 users, no probe"
+    assert failing.change.estimate == pytest.approx(-0.3)
+
+
+def test_an_improvement_passes_and_is_called_better(
+    golden_run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The slower copy as A: in B one cell is faster at the p99, by 1/1.5 - 1 of its spread.
+    comparison = compare_runs(load_run(SLOWER_RUN), golden_run, 0.10)
+    by_metric = {(c.cell, c.metric.label): c for c in comparison.changes}
+    better = by_metric["background, sleep 200 ms at 100 req/s, with a probe", "p99 latency"]
+    assert better.change.high < -0.2  # significantly lower, by far more than the threshold
+    assert not better.regression
+    assert not comparison.regressed
+    assert _compare(str(SLOWER_RUN), str(GOLDEN_RUN)) == 0
+    out = capsys.readouterr().out
+    (line,) = [
+        line
+        for line in out.splitlines()
+        if line.startswith(better.cell) and " p99 latency  " in line  # not ", corrected"
+    ]
+    assert line.endswith("  better")
+    assert "REGRESSION" not in out
+
+
+def test_points_that_cannot_be_compared_are_listed_and_decide_nothing(
+    tmp_path: Path, golden_run: Run
+) -> None:
+    a = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "a"))
+    b = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "b"))
+    # In A only: B never ran it.
+    shutil.rmtree(b / "cells" / "040-none-none-wna-r200")
+    # Broken in A, fine in B: fixed, not a regression, but nothing to compare either.
+    path, data = _cell_json(a, "027-none-none-wna-r50")
+    data["status"], data["reason"] = "failed", "target app did not start"
+    path.write_text(json.dumps(data))
+    # Flagged for how it was measured in both: neither side can be read.
+    for run_dir in (a, b):
+        path, data = _cell_json(run_dir, "020-background_async-sleep5ms-wna-r100")
+        data["flags"].append("interference")
+        data["flag_reasons"]["interference"] = "9% of the server core stolen"
+        path.write_text(json.dumps(data))
+
+    comparison = compare_runs(load_run(a), load_run(b), 0.10)
+    # The golden run against itself already leaves out the cells flagged in it.
+    already = set(compare_runs(golden_run, golden_run, 0.10).not_compared)
+    assert sorted(set(comparison.not_compared) - already) == [
+        "background_async, sleep 5 ms at 100 req/s, with a probe: flagged in both "
+        "(interference (9% of the server core stolen))",
+        f"none, no background work at 200 req/s, with a probe: not in {golden_run.run_id}",
+        "none, no background work at 50 req/s, no probe: trusted in B, but in A failed: "
+        "target app did not start",
+    ]
+    assert not comparison.regressed
+    assert not comparison.inconclusive  # the rest compared, and nothing changed
+    compared = {c.cell for c in comparison.changes}
+    assert not compared & {line.split(":")[0] for line in comparison.not_compared}
+    rendered = render_comparison(comparison).split("not compared:\n", 1)[1]
+    assert all(f"  {line}\n" in rendered for line in comparison.not_compared)
