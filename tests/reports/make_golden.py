@@ -95,7 +95,7 @@ class Spec:
     loadgen_cpu: float = 55.0
     status: str = "ok"
     reason: str | None = None
-    flags: tuple[str, ...] = ()  # what the made-up numbers must show (bgbench.trust judges)
+    flags: tuple[str, ...] = ()  # what bgbench.trust must find in the made-up numbers
     tasks_per_request: int = 1
     not_run_share: float = 0.0
     failed_share: float = 0.0
@@ -223,6 +223,7 @@ def specs() -> list[Spec]:
             lag=inline_lag,
             achieved_share=0.91,
             corrected_factor=2.5,
+            flags=("saturated",),  # 91% of the schedule answered: under 95%
         ),
         _sleep(
             "background",
@@ -242,6 +243,7 @@ def specs() -> list[Spec]:
             loadgen_cpu=97.0,
             achieved_share=0.96,
             corrected_factor=1.6,
+            flags=("saturated",),  # the load generator's CPU above 90%
         ),
         # A blocking call that the loop survives: sleep 5 ms at 100 req/s (half the loop); the
         # control is the `none` cell at 100 req/s above.
@@ -576,7 +578,15 @@ def _cell(spec: Spec, cell_id: str, index: int) -> Cell:
             ),
             timeseries=_timeseries(spec, client.achieved_rps, task.completed if task else 0),
         )
-    return trust.judged(cell, spec.reason if spec.status == "failed" else None)
+    judged = trust.judged(cell, spec.reason if spec.status == "failed" else None)
+    # The real rules judge the made-up numbers; a spec says what they must find, so a rule
+    # that moves (or numbers that stop showing what a cell is there to show) fail here.
+    if (judged.status, judged.flags) != (spec.status, spec.flags):
+        raise ValueError(
+            f"{cell_id}: judged {judged.status} {judged.flags} ({judged.flag_reasons}), "
+            f"the spec says {spec.status} {spec.flags}"
+        )
+    return judged
 
 
 def _write_cell(directory: Path, spec: Spec, cell_id: str, index: int) -> Cell:

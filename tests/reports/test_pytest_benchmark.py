@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,12 @@ from bgbench.results.errors import ReportInputError
 from reports.pytest_benchmark import load_benchmarks, newest_benchmark_file
 from tests.reports.conftest import BENCHMARKS
 
+ROOT = Path(__file__).parents[2]
+
 
 def test_groups_and_stats() -> None:
     loaded = load_benchmarks(BENCHMARKS)
-    assert [g.name for g in loaded.groups] == ["dispatch", "ledger"]
+    assert [g.name for g in loaded.groups] == ["handoff", "ledger"]
     add_task = loaded.groups[0].stats[0]
     assert (add_task.name, add_task.median_s, add_task.q1_s, add_task.q3_s) == (
         "test_add_task",
@@ -24,6 +28,22 @@ def test_groups_and_stats() -> None:
         2.1e-06,
         2.3e-06,
     )
+
+
+def test_the_golden_file_names_benchmarks_that_exist() -> None:
+    # Hand-written, it must still read like a real run of benchmarks/: every fullname is a
+    # test that pytest collects there today (a renamed benchmark makes this fail).
+    collect = ["--collect-only", "-q", "-p", "no:cacheprovider", "benchmarks/"]
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", *collect],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+    written = [entry["fullname"] for entry in json.loads(BENCHMARKS.read_text())["benchmarks"]]
+    assert [name for name in written if name not in collected] == []
 
 
 def test_a_benchmark_without_stats(tmp_path: Path) -> None:
