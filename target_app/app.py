@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp
 
+from target_app.answers import validation_failed
 from target_app.flat_routes import include_flat
 from target_app.lifespan import lifespan
 from target_app.middleware import asgi, guide
 from target_app.middleware.timing import RequestTimer, RequestTimings
+from target_app.openapi import state_settings_bounds
 from target_app.routes import basics, email, metrics, tasks, upload
 from target_app.settings import MiddlewareMode, Settings
 from target_app.strategies import (
@@ -82,8 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _TimedApp(title="bgbench target app", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.request_timings = RequestTimings()
+    app.add_exception_handler(RequestValidationError, validation_failed)
     for router in ROUTERS:
         include_flat(app, router)
+    state_settings_bounds(app, settings)
     if settings.middleware is MiddlewareMode.BASE:
         guide.install(app)
     elif settings.middleware is MiddlewareMode.ASGI:

@@ -2,49 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from target_app.answers import invalid_input
+from target_app.openapi import bound_by
+from target_app.request_id import RequestId
 from target_app.settings import Workload
 from target_app.state import State
 from target_app.workloads import Work
-
-REQUEST_ID_HEADER = "X-Request-ID"
-# Echoed into logs and headers: keep it to characters that cannot forge a log line.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-# What of a refused value the 422 echoes back: enough to recognise it, never a megabyte.
-ECHO_LIMIT = 64
-
-
-def invalid_input(location: str, name: str, message: str, value: object) -> RequestValidationError:
-    if isinstance(value, str) and len(value) > ECHO_LIMIT:
-        value = f"{value[:ECHO_LIMIT]}… ({len(value):,} characters)"
-    return RequestValidationError(
-        [{"type": "value_error", "loc": (location, name), "msg": message, "input": value}]
-    )
-
-
-async def request_id(request: Request, response: Response) -> str:  # async: see state.py
-    sent = request.headers.get(REQUEST_ID_HEADER)
-    if sent is None:
-        rid = uuid.uuid4().hex
-    elif _REQUEST_ID.fullmatch(sent):
-        rid = sent
-    else:
-        raise invalid_input("header", REQUEST_ID_HEADER, "1 to 128 of A-Z a-z 0-9 . _ : -", sent)
-    response.headers[REQUEST_ID_HEADER] = rid
-    return rid
-
-
-RequestId = Annotated[str, Depends(request_id)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +29,19 @@ class Job:
         return f"{strategy}/{self.workload.value}"
 
 
-async def job(  # async: see state.py
-    state: State,
-    rid: RequestId,
-    workload: Annotated[Workload, Query(description="what the work is")] = Workload.SLEEP,
-    # Finite only: `inf` would pass ge=0, and its 422 could not even be written as JSON.
-    ms: Annotated[
-        float, Query(ge=0, allow_inf_nan=False, description="how long the work lasts, in ms")
-    ] = 0.0,
-) -> Job:
+# Finite only: `inf` would pass ge=0, and its 422 could not even be written as JSON.
+Ms = Annotated[
+    float,
+    Query(
+        ge=0,
+        allow_inf_nan=False,
+        description="how long the work lasts, in ms; at most BGBENCH_MAX_MS",
+        json_schema_extra=bound_by("max_ms"),
+    ),
+]
+
+
+def make_job(state: State, rid: str, workload: Workload, ms: float) -> Job:
     if ms > state.settings.max_ms:
         raise invalid_input(
             "query", "ms", f"at most {state.settings.max_ms:g} (BGBENCH_MAX_MS)", ms
@@ -76,7 +49,26 @@ async def job(  # async: see state.py
     return Job(workload, ms, rid, state.work[workload])
 
 
+async def job(  # async: see state.py
+    state: State,
+    rid: RequestId,
+    workload: Annotated[Workload, Query(description="what the work is")] = Workload.SLEEP,
+    ms: Ms = 0.0,
+) -> Job:
+    return make_job(state, rid, workload, ms)
+
+
 JobParams = Annotated[Job, Depends(job)]
+
+# How many tasks a chain holds, and (for /failing) which one raises: BGBENCH_MAX_CHAIN_TASKS.
+ChainLength = Annotated[
+    int,
+    Query(
+        ge=1,
+        description="how many tasks to chain; at most BGBENCH_MAX_CHAIN_TASKS",
+        json_schema_extra=bound_by("max_chain_tasks"),
+    ),
+]
 
 
 def check_chain_length(tasks: int, limit: int) -> None:

@@ -10,8 +10,8 @@ from functools import partial
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from target_app.dispatch import REQUEST_ID_HEADER
 from target_app.middleware import is_tracked
+from target_app.request_id import REQUEST_ID_HEADER
 from target_app.state import AppState
 from target_app.tracking import run_tracked
 

@@ -16,8 +16,8 @@ from functools import partial
 from fastapi import FastAPI, Request, Response
 from starlette.background import BackgroundTask
 
-from target_app.dispatch import REQUEST_ID_HEADER
 from target_app.middleware import is_tracked
+from target_app.request_id import REQUEST_ID_HEADER
 from target_app.state import AppState
 from target_app.tracking import run_tracked
 

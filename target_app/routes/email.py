@@ -10,11 +10,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from target_app.dispatch import RequestId
+from target_app.answers import UNPARSABLE_BODY
 from target_app.mail import send_email
+from target_app.request_id import RequestId
 from target_app.state import State
 from target_app.tracking import run_tracked
 
@@ -31,8 +33,37 @@ HeaderText = Annotated[
 ]
 
 
+def _any_case(name: str) -> str:
+    # JSON Schema patterns have no flags; the domain is matched case-insensitively.
+    return "".join(f"[{char}{char.upper()}]" if char.isalpha() else char for char in name)
+
+
+# What email-validator refuses that `format: email` (RFC 5321) allows, stated in the schema:
+# a quoted local part or an [IP] literal, a domain without a dot or whose last label does not
+# end in a letter (no TLD does), and the special-use domains of RFC 6761 and kin (.test,
+# .localhost, .invalid, ...), which no mail can reach.
+_RESERVED = "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)
+_NOT_IN_AN_ADDRESS = r'@"\[\]\s'
+Recipient = Annotated[
+    EmailStr,
+    Field(
+        description=(
+            "no quoted local part or [IP], a dot in the domain, a top-level domain ending "
+            f"in a letter, none of .{', .'.join(SPECIAL_USE_DOMAIN_NAMES)}"
+        ),
+        json_schema_extra={
+            "pattern": (
+                f"^[^{_NOT_IN_AN_ADDRESS}]+@[^{_NOT_IN_AN_ADDRESS}]+"
+                f"\\.[^{_NOT_IN_AN_ADDRESS}.]*[A-Za-z]$"
+            ),
+            "not": {"pattern": f"[@.]({_RESERVED})$"},
+        },
+    ),
+]
+
+
 class EmailRequest(BaseModel):
-    to: EmailStr
+    to: Recipient
     subject: HeaderText
     message: str = Field(max_length=100_000)
 
@@ -43,7 +74,7 @@ class Accepted(BaseModel):
     request_id: str
 
 
-@router.post("/send-email", status_code=202, response_model=Accepted)
+@router.post("/send-email", status_code=202, response_model=Accepted, responses=UNPARSABLE_BODY)
 async def send_email_route(
     email: EmailRequest, state: State, rid: RequestId, background_tasks: BackgroundTasks
 ) -> Accepted:

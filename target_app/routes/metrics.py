@@ -15,7 +15,19 @@ from target_app.state import State
 router = APIRouter(tags=["observability"])
 
 
-@router.get("/metrics", response_model=None)
+@router.get(
+    "/metrics",
+    response_model=None,
+    responses={
+        200: {
+            "description": "JSON, or Prometheus text with `?format=prometheus`",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def get_metrics(
     state: State,
     format: Annotated[Literal["json", "prometheus"], Query()] = "json",

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from target_app.answers import detailed
 from target_app.ledger import TaskStatus
 from target_app.state import State
 
@@ -26,7 +27,15 @@ class TaskView(BaseModel):
     attempts: int
 
 
-@router.get("/tasks/{task_id}", response_model=TaskView)
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskView,
+    responses=detailed(
+        404,
+        "No such task: never enqueued in this process, or older than the last "
+        "BGBENCH_LEDGER_RETAIN finished tasks",
+    ),
+)
 async def get_task(task_id: str, state: State) -> dict[str, Any]:
     record = state.ledger.get(task_id)
     if record is None:

@@ -9,7 +9,9 @@ from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from target_app.dispatch import RequestId, invalid_input
+from target_app.answers import UNPARSABLE_BODY, invalid_input, refused
+from target_app.openapi import bound_by
+from target_app.request_id import RequestId
 from target_app.state import State
 from target_app.tracking import run_tracked
 from target_app.uploads import UploadInvalid, UploadTooLarge, hash_file, receive_upload
@@ -27,7 +29,14 @@ _MULTIPART_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "at most BGBENCH_UPLOAD_MAX_BYTES bytes",
+                            **bound_by("upload_max_bytes", "maxLength"),
+                        }
+                    },
                 }
             }
         },
@@ -55,7 +64,7 @@ def _too_large(message: str, rid: str) -> JSONResponse:
     status_code=202,
     response_model=UploadAccepted,
     openapi_extra=_MULTIPART_BODY,
-    responses={413: {"description": "The file exceeds BGBENCH_UPLOAD_MAX_BYTES"}},
+    responses=refused(413, "The file exceeds BGBENCH_UPLOAD_MAX_BYTES"),
 )
 async def upload_file(
     request: Request, state: State, rid: RequestId, background_tasks: BackgroundTasks
@@ -98,6 +107,7 @@ NAIVE_NAME = "uploaded_file"
     "/upload-file-naive",
     status_code=202,
     response_model=UploadAccepted,
+    responses=UNPARSABLE_BODY,
     summary="ANTI-PATTERN: the upload handler as often written",
     description=(
         "**Anti-pattern, kept to measure it.** Reads the whole file into memory inside "

@@ -4,11 +4,16 @@ order they were added, after the response."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks
 
-from target_app.dispatch import Dispatched, JobParams, check_chain_length, dispatched
+from target_app.dispatch import (
+    ChainLength,
+    Dispatched,
+    JobParams,
+    check_chain_length,
+    dispatched,
+)
 from target_app.state import State
 from target_app.tracking import run_tracked
 
@@ -20,7 +25,7 @@ async def chained(
     state: State,
     job: JobParams,
     background_tasks: BackgroundTasks,
-    tasks: Annotated[int, Query(ge=1, description="how many tasks to chain")] = 3,
+    tasks: ChainLength = 3,
 ) -> Dispatched:
     check_chain_length(tasks, state.settings.max_chain_tasks)
     task_ids = state.ledger.enqueue_chain(job.key("chained"), job.request_id, tasks)

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from target_app.answers import refused
 from target_app.dispatch import Dispatched, JobParams, dispatched
 from target_app.ledger import TaskLedger
 from target_app.priority_executor import ExecutorQueueFull, Priority
@@ -44,7 +45,11 @@ def record_if_cancelled(ledger: TaskLedger, task_id: str) -> Callable[[Future[An
 @router.get(
     "/executor",
     response_model=Dispatched,
-    responses={503: {"description": "The bounded executor queue is full; retry later"}},
+    responses=refused(
+        503,
+        "The bounded executor queue (BGBENCH_EXECUTOR_QUEUE_LIMIT) is full; retry later",
+        retry=True,
+    ),
 )
 async def executor(
     state: State,

@@ -13,7 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
-from target_app.dispatch import Dispatched, JobParams, check_chain_length, dispatched, invalid_input
+from target_app.answers import invalid_input
+from target_app.dispatch import (
+    ChainLength,
+    Dispatched,
+    JobParams,
+    check_chain_length,
+    dispatched,
+)
+from target_app.openapi import bound_by
 from target_app.state import State
 from target_app.tracking import run_tracked
 
@@ -28,13 +36,25 @@ def _fail(task_number: int) -> None:
     raise SimulatedFailure(f"task {task_number} failed on purpose (?fail_at={task_number})")
 
 
+# Which task raises is at most `tasks`: a bound on another parameter, which JSON Schema cannot
+# state; the description does, and the check below refuses the rest with a 422.
+FailAt = Annotated[
+    int,
+    Query(
+        ge=1,
+        description="which task raises, from 1; at most `tasks`",
+        json_schema_extra=bound_by("max_chain_tasks"),
+    ),
+]
+
+
 @router.get("/failing", response_model=Dispatched)
 async def failing(
     state: State,
     job: JobParams,
     background_tasks: BackgroundTasks,
-    tasks: Annotated[int, Query(ge=1, description="how many tasks to chain")] = 3,
-    fail_at: Annotated[int, Query(ge=1, description="which task raises, from 1")] = 1,
+    tasks: ChainLength = 3,
+    fail_at: FailAt = 1,
     guarded: Annotated[bool, Query(description="wrap each task in try/except + logging")] = False,
 ) -> Dispatched:
     check_chain_length(tasks, state.settings.max_chain_tasks)

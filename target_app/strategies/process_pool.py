@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
 
-from target_app.dispatch import Dispatched, JobParams, dispatched, invalid_input
+from target_app.dispatch import Dispatched, Job, Ms, dispatched, make_job
 from target_app.ledger import TaskLedger
+from target_app.request_id import RequestId
 from target_app.settings import Workload
 from target_app.state import State
 from target_app.workloads.cpu import burn
@@ -48,12 +49,24 @@ def record_outcome(ledger: TaskLedger, task_id: str) -> Callable[[Future[TimedRe
     return on_done
 
 
+# sleep or cpu only: db and http work needs the app's connection pools, which do not cross a
+# process boundary.
+PoolWorkload = Literal["sleep", "cpu"]
+
+
+async def pool_job(  # async: see state.py
+    state: State,
+    rid: RequestId,
+    workload: Annotated[PoolWorkload, Query(description="what the work is")] = "sleep",
+    ms: Ms = 0.0,
+) -> Job:
+    return make_job(state, rid, Workload(workload), ms)
+
+
 @router.get("/process-pool", response_model=Dispatched)
-async def process_pool(state: State, job: JobParams) -> Dispatched:
+async def process_pool(state: State, job: Annotated[Job, Depends(pool_job)]) -> Dispatched:
     """sleep or cpu only: db and http work needs the app's connection pools, which do not
     cross a process boundary."""
-    if job.workload not in (Workload.SLEEP, Workload.CPU):
-        raise invalid_input("query", "workload", "process-pool runs sleep or cpu", job.workload)
     amount = state.cpu.iterations(job.ms) if job.workload is Workload.CPU else job.ms
     task_id = state.ledger.enqueue(job.key("process_pool"), job.request_id)
     future = state.process_pool.submit(run_in_process, job.workload.value, amount)

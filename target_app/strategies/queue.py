@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from target_app.answers import refused
 from target_app.dispatch import Dispatched, JobParams, dispatched
 from target_app.settings import Workload
 from target_app.state import State
@@ -27,7 +28,7 @@ def _unavailable(message: str, request_id: str) -> JSONResponse:
 @router.get(
     "/queue",
     response_model=Dispatched,
-    responses={503: {"description": "The queue strategy is off, or its broker is unreachable"}},
+    responses=refused(503, "The queue strategy is off, or its broker is unreachable", retry=True),
 )
 async def queue(state: State, job: JobParams) -> Dispatched | JSONResponse:
     dispatcher = state.queue

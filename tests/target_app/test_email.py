@@ -8,6 +8,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from sweep.target import TargetProcess
 from target_app.services.ports import free_loopback_port
 from target_app.services.smtp_server import CountingHandler
 from tests.conftest import StartTarget
@@ -91,3 +92,14 @@ def default_target_for_email(default_target: object) -> Iterator[httpx.Client]:
     assert isinstance(default_target, TargetProcess)
     with httpx.Client(base_url=default_target.url, timeout=30) as client:
         yield client
+
+
+def test_a_refused_subject_is_not_echoed_whole(default_target: TargetProcess) -> None:
+    # Any refused field, not only the request id: the 422 echoed a 100,000-character subject.
+    body = {"to": "a@example.com", "subject": "x" * 100_000, "message": "m"}
+    response = httpx.post(f"{default_target.url}/send-email", json=body)
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "subject"]
+    assert error["input"].endswith("(100,000 characters)")

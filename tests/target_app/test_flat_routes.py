@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from target_app.app import ROUTERS, create_app
+from target_app.openapi import state_settings_bounds
+from target_app.settings import Settings
 
 
 def test_the_api_is_the_one_include_router_gives() -> None:
@@ -13,6 +15,7 @@ def test_the_api_is_the_one_include_router_gives() -> None:
     included = FastAPI(title=app.title, description=app.description)
     for router in ROUTERS:
         included.include_router(router)
+    state_settings_bounds(included, Settings())  # as create_app() does, with its settings
     assert app.openapi() == included.openapi()
 
 
