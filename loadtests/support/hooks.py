@@ -32,7 +32,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.support import client_json, options
+from loadtests.support import client_json, options, web_form
 from loadtests.support.aggregate import LOCAL, Aggregate
 from loadtests.support.client_json import RunInfo
 from loadtests.support.options import ScenarioOptions
@@ -226,11 +226,13 @@ def _listen(hook: Any, listener: Callable[..., None]) -> None:
     hook.add_listener(listener)
 
 
-def _on_init(environment: Environment, **_: Any) -> None:
+def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     try:
         ScenarioOptions.from_namespace(environment.parsed_options)
     except ValueError as invalid:  # what argparse alone cannot check, e.g. fail_at <= tasks
         raise SystemExit(f"bgbench: {invalid}") from None
+    if web_ui is not None:  # the form's values are checked where they are typed, too
+        web_form.refuse_bad_options(web_ui)
     # gevent timers count from the loop's cached clock, last read before the imports and
     # parsing: without this refresh, a `--run-time` timer set just after this event ends
     # the test early by that startup time (2.4 s of 3 s when several runs start at once).

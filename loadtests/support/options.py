@@ -12,6 +12,7 @@ Locust, so it can be tested without gevent patching the test process.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Protocol
@@ -53,13 +54,33 @@ class ScenarioOptions:
         Checked again here, not only by argparse: the web UI writes its form values straight
         into the namespace, past argparse's `type` and `choices`."""
         values: dict[str, Any] = {}
+        unreadable = []
         for field in fields(cls):
             default = getattr(DEFAULTS, field.name)
             raw = getattr(namespace, field.name, default) if namespace is not None else default
-            values[field.name] = _convert(raw, default)
+            try:
+                values[field.name] = _convert(raw, default)
+            except ValueError:
+                unreadable.append(f"{field.name} must be {_kind(default)}, not {raw!r:.40}")
+        if unreadable:
+            raise ValueError("; ".join(unreadable))
         options = cls(**values)
         options.check()
         return options
+
+    @classmethod
+    def problem_in_form(cls, namespace: object | None, form: Mapping[str, str]) -> str | None:
+        """What is wrong with the options a web UI form would set (None: nothing), checked
+        before Locust copies the form's text into its parsed options."""
+        merged = argparse.Namespace(**(vars(namespace) if namespace is not None else {}))
+        for option in OPTIONS:
+            if option.dest in form:
+                setattr(merged, option.dest, form[option.dest])
+        try:
+            cls.from_namespace(merged)
+        except ValueError as invalid:
+            return str(invalid)
+        return None
 
     def check(self) -> None:
         problems = [o.problem(getattr(self, o.dest)) for o in OPTIONS]
@@ -70,6 +91,12 @@ class ScenarioOptions:
 
 
 DEFAULTS = ScenarioOptions()
+
+
+def _kind(default: object) -> str:
+    if isinstance(default, Arrival):
+        return f"one of {', '.join(Arrival)}"
+    return "an integer" if isinstance(default, int) else "a number"
 
 
 def _convert(raw: Any, default: object) -> object:

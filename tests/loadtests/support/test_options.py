@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,27 @@ def test_every_option_is_registered_for_the_web_ui_and_the_environment() -> None
     assert [a.option_strings[0] for a in actions] == [o.flag for o in OPTIONS]
     assert all(getattr(a, "include_in_web_ui", False) for a in actions)
     assert parser.parse_args([]).arrival == "constant"
+
+
+def test_a_web_ui_form_is_checked_as_the_command_line_is() -> None:
+    # The form holds text, and fields that are not ours (user_count, host) pass through.
+    parsed = argparse.Namespace(rate=0.0, tasks=3, fail_at=1, num_users=1)
+    assert ScenarioOptions.problem_in_form(parsed, {"rate": "2.5", "host": "h"}) is None
+    assert ScenarioOptions.problem_in_form(parsed, {"rate": "-1"}) == "rate must be >= 0"
+    assert ScenarioOptions.problem_in_form(None, {"fail_at": "4"}) == (
+        "fail_at (4) must be <= tasks (3)"
+    )
+    assert parsed.rate == 0.0  # checked on a copy: Locust's own options are untouched
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"rate": "fast"}, "rate must be a number, not 'fast'"),
+        ({"tasks": "2.5"}, "tasks must be an integer, not '2.5'"),
+        ({"arrival": "bursty"}, "arrival must be one of constant, poisson, not 'bursty'"),
+    ],
+)
+def test_a_value_that_is_not_of_its_kind_is_named(values: dict[str, object], error: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(error)}$"):
+        ScenarioOptions.from_namespace(SimpleNamespace(**values))
