@@ -16,10 +16,22 @@ from benchmarks.async_benchmark import (
     pytest_collection_modifyitems,
 )
 from benchmarks.running_app import RunningApp, StartApp, running_app
+from benchmarks.selection import (
+    pytest_collection_finish,
+    pytest_itemcollected,
+    pytest_sessionfinish,
+)
 from target_app.settings import Settings
 
 # pytest looks for fixtures and hooks in this module's namespace.
-__all__ = ["async_benchmark", "benchmark_loop", "pytest_collection_modifyitems"]
+__all__ = [
+    "async_benchmark",
+    "benchmark_loop",
+    "pytest_collection_finish",
+    "pytest_collection_modifyitems",
+    "pytest_itemcollected",
+    "pytest_sessionfinish",
+]
 
 # A benchmark sends hundreds of thousands of requests; the ledger keeps this many finished
 # tasks for /tasks/{id} (none is read here), so the heap, and the GC's work, stay flat.

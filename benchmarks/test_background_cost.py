@@ -14,6 +14,7 @@ control; `inline` does the work before answering):
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -23,11 +24,20 @@ from benchmarks.checks import DISPATCH_STRATEGIES, HELLO, dispatched, json_body
 from benchmarks.running_app import Check, RunningApp
 
 WORK_MS = 1.0
-CASES = [
-    pytest.param(workload, route, id=f"{workload}-{route}")
-    for workload in ("sleep", "cpu")
-    for route in ("baseline", *DISPATCH_STRATEGIES)
-]
+
+
+def cases(timed: str) -> list[Any]:
+    """Every workload and route, each in its group: declared, so `-k <group>` selects it."""
+    return [
+        pytest.param(
+            workload,
+            route,
+            id=f"{workload}-{route}",
+            marks=pytest.mark.benchmark(group=f"background-{workload}-{WORK_MS:g}ms-{timed}"),
+        )
+        for workload in ("sleep", "cpu")
+        for route in ("baseline", *DISPATCH_STRATEGIES)
+    ]
 
 
 def _request(route: str, workload: str) -> tuple[str, Check]:
@@ -37,11 +47,10 @@ def _request(route: str, workload: str) -> tuple[str, Check]:
     return target, dispatched(DISPATCH_STRATEGIES[route], workload, WORK_MS)
 
 
-@pytest.mark.parametrize(("workload", "route"), CASES)
+@pytest.mark.parametrize(("workload", "route"), cases("response"))
 def test_dispatching_request(
     async_benchmark: AsyncBenchmark, app: RunningApp, workload: str, route: str
 ) -> None:
-    async_benchmark.group = f"background-{workload}-{WORK_MS:g}ms-response"
     async_benchmark(app.respond, *_request(route, workload))
 
 
@@ -58,9 +67,8 @@ async def _next_request(app: RunningApp, target: str, check: Check) -> Exchange:
     return second
 
 
-@pytest.mark.parametrize(("workload", "route"), CASES)
+@pytest.mark.parametrize(("workload", "route"), cases("next-request"))
 def test_next_request(
     async_benchmark: AsyncBenchmark, app: RunningApp, workload: str, route: str
 ) -> None:
-    async_benchmark.group = f"background-{workload}-{WORK_MS:g}ms-next-request"
     async_benchmark(_next_request, app, *_request(route, workload))
