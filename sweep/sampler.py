@@ -41,6 +41,9 @@ class CpuMeter:
         return max(0.0, 100.0 * (used - last[1]) / (now - last[0]))
 
 
+SAMPLER_NICENESS = 19
+
+
 @dataclass
 class Sample:
     at: float
@@ -113,16 +116,16 @@ class Sampler:
         # This thread shares the load generator's core, and its tick (a pass over every
         # process, a window read) is a burst of 5-20 ms that the scheduler would run before
         # Locust, which has been busier: Locust's sends were 10-37 ms late at the worst, and
-        # 4-7 of the quick sweep's 10 cells flagged generator_late in each of 7 runs. At
-        # niceness 19: 2, 3 and 2 of 10 in 3 runs. But niceness only weighs threads of one
-        # autogroup (sched_autogroup_enabled is 1 here, and Locust starts in a session, so
-        # an autogroup, of its own), so the tick is SCHED_IDLE now: the kernel preempts an
-        # idle-policy thread for any other that wakes, in whatever group. (Two ramps of
-        # scripts/generator-ceiling each way showed no difference beyond this machine's
-        # noise; the reason is the kernel's rule, not a measurement.) Beside a Locust at
-        # full load (8,000 req/s offered) it still got every tick done at niceness 19.
+        # 4-7 of the quick sweep's 10 cells flagged generator_late in each of 7 runs. At the
+        # lowest niceness: 2, 3 and 2 of 10 in 3 runs (at niceness 10: 6 of 10). Beside a
+        # Locust at full load (8,000 req/s offered) it still got every tick done.
+        # Niceness only ranks threads of one autogroup (sched_autogroup_enabled is 1 here, and
+        # Locust runs in a session of its own), so against Locust it weighs less than it
+        # seems. SCHED_IDLE, which any waking thread preempts, was tried and undone: with
+        # every core busy in the sweep's own session it got one tick in 2.5 s, and a cell
+        # without samples has no CPU or interference readings to flag it by.
         with contextlib.suppress(OSError):
-            os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SAMPLER_NICENESS)
         try:
             while not self._stop.wait(math.ceil(time.time()) - time.time()):
                 window = self._fetch_window()
