@@ -188,9 +188,10 @@ class OpenModelUser(User):
         start = perf0 + random.uniform(0, 1 / stream.rps)
         for intended in arrival_times(stream.rps, self.options.arrival, start):
             _wait_until(intended - TIMER_SLACK_S)
-            if self.session.stopping:
-                return  # the run is over (hooks.Session.on_test_stopping)
             at = epoch0 + (intended - perf0)
+            if self.session.stopping:  # the run is over (hooks.Session.on_test_stopping)
+                self.session.skipped_for_the_stop(at)
+                return
             if not senders.offer((intended, at)):
                 recorder.drop(stream.name, at, probe=stream.probe)
 
