@@ -182,5 +182,13 @@ def latency_axis(axes: Axes, label: str, axis: str = "y") -> None:
     axes.grid(True, which="major", alpha=0.3)
 
 
+def legend_outside(axes: Axes, drawn: bool) -> None:
+    """The legend to the right of a time-series panel, or "not measured" across an empty one."""
+    if drawn:
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        axes.text(0.5, 0.5, "not measured", transform=axes.transAxes, ha="center", va="center")
+
+
 def ms(us: float) -> float:
     return us / 1000.0

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from bgbench.results.model import TimeSeries
 from reports.figures.timeseries import on_every_second
-from reports.style import new_figure
+from reports.style import legend_outside, new_figure
 
 # Each panel: its column, its y label, and the flag that says it kept growing.
 PANELS = (
@@ -48,10 +48,7 @@ def _panel(axes: Axes, lines: Sequence[ResourceLine], column: str, label: str, f
         drawn = True
     axes.set_ylabel(label)
     axes.grid(True, alpha=0.3)
-    if drawn:
-        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        axes.text(0.5, 0.5, "not measured", transform=axes.transAxes, ha="center", va="center")
+    legend_outside(axes, drawn)
 
 
 def server_resources(title: str, lines: Sequence[ResourceLine]) -> Figure:

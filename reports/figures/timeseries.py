@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bgbench.results.model import FloatArray, TimeSeries
-from reports.style import latency_axis, new_figure
+from reports.style import latency_axis, legend_outside, new_figure
 
 # Each panel: its columns (name, legend label, colour), its y label, and whether it is a
 # latency. Every column its own colour, though each panel has its own legend: one figure, so
@@ -90,10 +90,7 @@ def _panel(
     else:
         axes.set_ylabel(label)
         axes.grid(True, alpha=0.3)
-    if drawn:
-        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        axes.text(0.5, 0.5, "not measured", transform=axes.transAxes, ha="center", va="center")
+    legend_outside(axes, drawn)
 
 
 def cell_timeseries(title: str, series: TimeSeries) -> Figure:
