@@ -175,12 +175,15 @@ def _unlevelled(trend: Trend, min_growth: float, min_slope: float) -> bool:
     )
 
 
-def _grew(what: str, unit: str, trend: Trend, seconds: int, limits: str) -> str:
+def _grew(
+    what: str, unit: str, trend: Trend, seconds: int, min_growth: float, min_slope: float
+) -> str:
     return (
         f"{what} grew {trend.start:.0f} → {trend.end:.0f}{unit} over {seconds} s (max "
         f"{trend.max:.0f}{unit}), {trend.last_half_per_min:.2g}{unit}/min in the last half "
         f"against {trend.first_half_per_min:.2g}{unit}/min in the first: not levelling off "
-        f"(flagged at {limits})"
+        f"(flagged at {min_growth:g}{unit} grown, {min_slope:g}{unit}/min and "
+        f"{LEVELLING_SHARE:.0%} of the first half's slope)"
     )
 
 
@@ -189,25 +192,28 @@ def growth(resources: Resources | None) -> dict[str, str]:
     or more whose server memory or open files grew without levelling off."""
     if resources is None or resources.seconds < GROWTH_MIN_SECONDS:
         return {}
-    share = f"{LEVELLING_SHARE:.0%} of the first half's slope"
-    found = {}
-    if _unlevelled(resources.rss_mib, RSS_GROWTH_MIB, RSS_SLOPE_MIB_PER_MIN):
-        found["memory_growth"] = _grew(
-            "RSS",
-            " MiB",
-            resources.rss_mib,
-            resources.seconds,
-            f"{RSS_GROWTH_MIB:g} MiB grown, {RSS_SLOPE_MIB_PER_MIN:g} MiB/min and {share}",
+    return {
+        flag: _grew(what, unit, trend, resources.seconds, min_growth, min_slope)
+        for flag, what, unit, trend, min_growth, min_slope in (
+            (
+                "memory_growth",
+                "RSS",
+                " MiB",
+                resources.rss_mib,
+                RSS_GROWTH_MIB,
+                RSS_SLOPE_MIB_PER_MIN,
+            ),
+            (
+                "fd_growth",
+                "open file descriptors",
+                "",
+                resources.open_fds,
+                FDS_GROWTH,
+                FDS_SLOPE_PER_MIN,
+            ),
         )
-    if _unlevelled(resources.open_fds, FDS_GROWTH, FDS_SLOPE_PER_MIN):
-        found["fd_growth"] = _grew(
-            "open file descriptors",
-            "",
-            resources.open_fds,
-            resources.seconds,
-            f"{FDS_GROWTH:g} grown, {FDS_SLOPE_PER_MIN:g}/min and {share}",
-        )
-    return found
+        if _unlevelled(trend, min_growth, min_slope)
+    }
 
 
 def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:

@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlparse
 
 import pytest
@@ -42,14 +43,19 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def unavailable(message: str) -> NoReturn:
+    """What a test needs is missing: a skip that says so, but a failure under CI, where
+    everything it needs is installed and a skip would pass for a pass."""
+    if in_ci():
+        pytest.fail(f"CI={os.environ['CI']}: {message}", pytrace=False)
+    pytest.skip(message)
+
+
 def require_service(name: str) -> str:
     """The service's URL, or skip (fail under CI=true) saying how to start it."""
     url, hint = SERVICE_HINTS[name]
     if not _reachable(url):
-        message = f"needs {name} at {url}; {hint}"
-        if in_ci():
-            pytest.fail(f"CI={os.environ['CI']}: {message}", pytrace=False)
-        pytest.skip(message)
+        unavailable(f"needs {name} at {url}; {hint}")
     return url
 
 

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,15 @@ import pytest
 
 from bgbench.results import names
 from bgbench.results.reader import load_run
-from tests.sweep.test_sweep_runs import read, start_sweep, the_run, under_load, wait_for
+from tests.conftest import unavailable
+from tests.sweep.test_sweep_runs import (
+    read,
+    run_sweep,
+    start_sweep,
+    the_run,
+    under_load,
+    wait_for,
+)
 
 __all__ = ["start_sweep"]  # the fixture, shared with test_sweep_runs
 
@@ -128,31 +135,6 @@ def sweep_file(
     return path
 
 
-def sweep(
-    tmp_path: Path, definition: Path, env: dict[str, str] | None = None, out: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`bgbench sweep` to its end, in `tmp_path`, results in `out` (tmp_path/results)."""
-    out = out or tmp_path / "results"
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bgbench",
-            "sweep",
-            str(definition),
-            "--out",
-            str(out),
-            "--no-report",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-        env={**os.environ, **(env or {})},
-        cwd=tmp_path,
-    )
-
-
 def cells(run_dir: Path) -> list[dict[str, Any]]:
     return [read(path) for path in sorted(run_dir.glob(f"{names.CELLS_DIR}/*/{names.CELL}"))]
 
@@ -249,7 +231,7 @@ def email_sweep(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
         "BGBENCH_SMTP_PORT": str(port),
         "BGBENCH_SMTP_TIMEOUT_S": "1",
     }
-    return sweep(tmp_path, definition, env)
+    return run_sweep(definition, tmp_path / "results", env=env)
 
 
 def all_failed(tmp_path: Path, done: subprocess.CompletedProcess[str]) -> None:
@@ -277,7 +259,7 @@ def test_smtp_silent(tmp_path: Path, silent_smtp: int) -> None:
 def test_db_down_at_start(tmp_path: Path, closed_port: int) -> None:
     definition = sweep_file(tmp_path, workload="db", ms=5, strategies=("background", "none"))
     url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/test"
-    done = sweep(tmp_path, definition, {"BGBENCH_DATABASE_URL": url})
+    done = run_sweep(definition, tmp_path / "results", env={"BGBENCH_DATABASE_URL": url})
     assert done.returncode == 1, done.stderr
     run_dir = loads(tmp_path / "results")
     assert read(run_dir / names.MANIFEST)["status"] == "partial"
@@ -331,9 +313,7 @@ def test_ctrl_c_between_cells(tmp_path: Path, start_sweep: Any) -> None:
 def mounted(tmp_path: Path, options: str) -> Iterator[Path]:
     """A tmpfs of the test's own, mounted with `options` (root only: CI runs as root)."""
     if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs as root: this test mounts a tmpfs")
-        pytest.skip("mounting a tmpfs needs root")
+        unavailable("needs root to mount a tmpfs (CI runs as root)")
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], check=True)
@@ -350,7 +330,7 @@ def read_only_disk(tmp_path: Path) -> Iterator[Path]:
 
 def test_out_read_only(tmp_path: Path, read_only_disk: Path) -> None:
     out = read_only_disk / "results"
-    done = sweep(tmp_path, sweep_file(tmp_path), out=out)
+    done = run_sweep(sweep_file(tmp_path), out)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert f"{out}: cannot write results (Read-only file system)" in done.stderr
@@ -367,7 +347,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def test_out_full(tmp_path: Path, small_disk: Path) -> None:
     strategies = ("background", "none", "inline", "background_async", "executor")
     definition = sweep_file(tmp_path, duration=3, strategies=strategies)
-    done = sweep(tmp_path, definition, out=small_disk / "results")
+    done = run_sweep(definition, small_disk / "results")
     assert done.returncode == 1, done.stderr
     assert "No space left on device" in done.stderr
     run_dir = the_run(small_disk / "results")

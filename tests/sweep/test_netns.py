@@ -26,7 +26,7 @@ import pytest
 from sweep import cell_results, definition
 from sweep.definition import CellSpec
 from sweep.locust_process import command, read_stats
-from tests.conftest import in_ci
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +55,8 @@ def _missing_prerequisite() -> str | None:
 
 def _require_prerequisites() -> None:
     missing = _missing_prerequisite()
-    if missing is None:
-        return
-    if in_ci():
-        pytest.fail(f"CI={os.environ['CI']}: {missing}", pytrace=False)
-    pytest.skip(missing)
+    if missing is not None:
+        unavailable(missing)
 
 
 def _ip(*args: str) -> None:
@@ -109,9 +106,7 @@ def network() -> Iterator[Network]:
             _ip("-n", ns, "link", "set", "eth0", "up")
     except RuntimeError as error:
         _delete(net)
-        if in_ci():
-            pytest.fail(f"could not build the namespaces: {error}", pytrace=False)
-        pytest.skip(f"could not build the namespaces: {error}")
+        unavailable(f"could not build the namespaces: {error}")
     try:
         yield net
     finally:

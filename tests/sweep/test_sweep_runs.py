@@ -81,17 +81,18 @@ NO_BROKER = "redis://127.0.0.1:1/0"
 
 
 def run_sweep(
-    sweep: Path, out: Path, broker: str | None = None
+    sweep: Path, out: Path, broker: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`bgbench sweep` to the end, for the cases that stop early or run briefly."""
-    env = {**os.environ, "BGBENCH_BROKER_URL": broker} if broker else None
+    """`bgbench sweep` to the end, for the cases that stop early or run briefly; `env` adds
+    to the environment (what the sweep passes on to its apps)."""
+    added = {**(env or {}), **({"BGBENCH_BROKER_URL": broker} if broker else {})}
     return subprocess.run(
         [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out), "--no-report"],
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
-        env=env,
+        env={**os.environ, **added} if added else None,
     )
 
 
