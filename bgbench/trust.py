@@ -17,6 +17,9 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
   last report never arrived. Both leave the numbers short of what was offered.
 - `errors`, `unfinished`, `drain_timeout` are results, not faults of the measurement: flagged
   so a reader sees them, but the cell stays usable.
+- `worker_died`: the queue strategy's worker exited before the sweep stopped it. The system
+  under test broke, not the measurement: the cell's tasks stopped running, so its completion
+  lag describes only those that ran. Untrusted, and `compare` calls it a breakage.
 - `memory_growth`, `fd_growth`: the app's memory (RSS of its process tree) or open file
   descriptors grew without levelling off over a cell of 2 minutes or more (`growth`). A
   finding about the app, a leak to look for, not a fault of the measurement: the cell stays
@@ -62,7 +65,11 @@ FDS_SLOPE_PER_MIN = 2.0
 
 # Flags that mean the measurement, not the system under test, set the numbers: a cell with
 # one is never used by a finding, and `compare` will not call a regression from it.
-UNTRUSTED = ("saturated", "generator_late", "interference", "dropped", "incomplete")
+MEASUREMENT = ("saturated", "generator_late", "interference", "dropped", "incomplete")
+# Flags that mean the system under test lost a part the cell depends on: untrusted too, but a
+# breakage, not a doubt about how it was measured.
+BROKEN = ("worker_died",)
+UNTRUSTED = MEASUREMENT + BROKEN
 
 
 def offered_shortfall(client: ClientMetrics, arrival: str) -> str | None:
@@ -216,6 +223,24 @@ def growth(resources: Resources | None) -> dict[str, str]:
     }
 
 
+def worker_died(cell: Cell) -> str | None:
+    """What a dead queue worker left undone, from the cell's own accounting."""
+    worker = cell.server.queue_worker if cell.server else None
+    if worker is None or worker.exit_code is None:
+        return None
+    reason = (
+        f"the {worker.library} worker's main process exited with code {worker.exit_code} "
+        f"{duration((worker.died_at_s or 0.0) * 1e6)} after the load began"
+    )
+    counts = cell.accounting
+    if counts is not None:
+        reason += (
+            f": of {counts.enqueued} tasks enqueued, {counts.completed} completed, "
+            f"{counts.failed} failed, {counts.not_run} never ran and {counts.lost} were lost"
+        )
+    return reason
+
+
 def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:
     if failure is not None:
         return "failed", failure
@@ -258,6 +283,9 @@ def _flag_reasons(cell: Cell) -> dict[str, str]:
     disturbed = disturbance(cell.interference)
     if disturbed:
         reasons["interference"] = disturbed
+    died = worker_died(cell)
+    if died:
+        reasons["worker_died"] = died
     reasons.update(growth(cell.server.resources if cell.server else None))
     shutdown = (cell.server.shutdown if cell.server else None) or {}
     if not shutdown.get("drained", True):
@@ -289,4 +317,5 @@ def measurement_only(cell: Cell) -> bool:
     """Untrusted only for how it was measured (a busy machine, a late or saturated load
     generator), not because the system under test broke: a comparison is then inconclusive,
     not a regression."""
-    return cell.status == "ok" and bool(problems(cell))
+    broke = any(flag in BROKEN for flag in cell.flags)
+    return cell.status == "ok" and bool(problems(cell)) and not broke

@@ -19,7 +19,7 @@ from reports.stats import Seconds
 
 CONTROLS = ("none", "inline")
 # Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
-WORKER_STRATEGIES = ("executor", "process_pool", "queue")
+WORKER_STRATEGIES = ("executor", "process_pool", "celery", "queue")
 # Why a cell may not be used is judged once, when the sweep writes it (bgbench.trust).
 problems = trust.problems
 

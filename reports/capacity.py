@@ -40,7 +40,7 @@ def _slots(params: CellParams, server_cores: int) -> tuple[int, str] | None:  # 
         case "executor":
             # Threads: CPU work in Python holds the GIL, so one runs at a time.
             return (1, "the GIL (Python threads)") if cpu else (workers, _workers(workers))
-        case "process_pool" | "queue":
+        case "process_pool" | "celery" | "queue":
             # Processes: CPU work is bound by the cores they may use (the server's).
             if cpu and workers > server_cores:
                 return server_cores, f"{server_cores} server core{'s' * (server_cores > 1)}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bgbench import trust
-from bgbench.results import names
+from bgbench.results import names, upgrade
 from bgbench.results.errors import ReportInputError
 from bgbench.results.model import Run
 from bgbench.results.reader import read_schema_version
@@ -156,7 +156,7 @@ class Comparison:
 
 def check_same_schema(run_a: Path, run_b: Path) -> None:
     version_a, version_b = read_schema_version(run_a), read_schema_version(run_b)
-    if version_a != version_b:
+    if not upgrade.comparable(version_a, version_b):
         raise ReportInputError(
             f"refusing to compare runs of different schema versions: {run_a} is version "
             f"{version_a}, {run_b} is version {version_b}; re-run one with the other's bgbench"

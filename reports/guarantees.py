@@ -18,7 +18,7 @@ BROKER = "keeps queued work through a crash (the broker holds it)"
 INLINE = "nothing in flight after the response (the work is done before it)"
 NOTHING = "no background work"
 
-_BY_STRATEGY = {"queue": BROKER, "inline": INLINE, "none": NOTHING}
+_BY_STRATEGY = {"celery": BROKER, "queue": BROKER, "inline": INLINE, "none": NOTHING}
 
 
 def on_crash(strategy: str) -> str:

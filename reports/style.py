@@ -28,6 +28,7 @@ STRATEGY_COLOURS = {
     "failing_guarded": "#8c564b",
     "executor": "#2ca02c",
     "process_pool": "#006d5b",
+    "celery": "#843c39",
     "queue": "#7b4173",
 }
 WORKLOAD_COLOURS = {

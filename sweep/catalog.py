@@ -51,13 +51,17 @@ STRATEGIES: dict[str, Strategy] = {
             workers_env="BGBENCH_PROCESS_POOL_WORKERS",
             env={"BGBENCH_PROCESS_POOL_PREWARM": "true"},
         ),
-        # The worker limit is the Celery worker's --concurrency (prefork processes).
-        Strategy(
-            "queue",
-            "celery_queue",
-            "/queue",
-            env={"BGBENCH_QUEUE_ENABLED": "true"},
-            needs_broker=True,
+        # The worker limit is the Celery worker's --concurrency (prefork processes). `queue`
+        # is its first name, kept so that sweep files and results that use it still work.
+        *(
+            Strategy(
+                name,
+                "celery_queue",
+                "/queue",
+                env={"BGBENCH_QUEUE_ENABLED": "true"},
+                needs_broker=True,
+            )
+            for name in ("celery", "queue")
         ),
     )
 }

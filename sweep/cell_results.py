@@ -26,6 +26,7 @@ from bgbench.results.model import (
     LoadGen,
     LocustWorker,
     Probe,
+    QueueWorker,
     Resources,
     SecondHistograms,
     ServerMetrics,
@@ -69,6 +70,7 @@ class CellOutcome:
     pinning: dict[str, Any]
     load_processes: int = 1
     loadgen_cores: int = 1  # the cores the load generator may use (its pinning)
+    queue_worker: QueueWorker | None = None  # the queue strategy's worker, as watched
 
 
 def _measured(samples: Iterable[Sample], measure_from: float) -> list[Sample]:
@@ -493,7 +495,7 @@ def build(outcome: CellOutcome) -> Cell:
         metrics = client_metrics(client, outcome.locust)
         server, task_histograms, loop_lag, by_route = _server(measured, outcome.final)
         series = timeseries(client, outcome.samples, client.get("offered_rps"))
-        server = replace(server, resources=resources(series))
+        server = replace(server, resources=resources(series), queue_worker=outcome.queue_worker)
         cell = replace(
             cell,
             client=metrics,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bgbench.results import names, writer
-from bgbench.results.model import Cell
+from bgbench.results.model import Cell, QueueWorker
 from sweep import cell_results
 from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
@@ -96,6 +96,9 @@ class CellRun:
         self.snapshot: dict[str, Any] | None = None
         self.samples: list[Sample] = []
         self.server_cpus = pinning.server_cpus if pinning.pinned else None
+        self.worker: CeleryWorker | None = None
+        self.load_began: float | None = None  # time.monotonic() as Locust started
+        self.worker_death: tuple[int, float] | None = None  # exit code, seconds into the load
 
     def run(self) -> Cell:
         """Run the cell and write its files; returns cell.json. Whatever happens, every
@@ -108,7 +111,7 @@ class CellRun:
             env = target_env(self.spec, self.cell_dir, Path(data_dir))
             if self.cpu_iterations_per_ms:
                 env["BGBENCH_CPU_ITERATIONS_PER_MS"] = f"{self.cpu_iterations_per_ms:g}"
-            worker = (
+            worker = self.worker = (
                 self._queue_worker(env) if STRATEGIES[self.spec.strategy].needs_broker else None
             )
             target = TargetProcess(
@@ -163,6 +166,7 @@ class CellRun:
         self.samples = sampler.samples  # kept even if what follows breaks
         sampler.start()
         try:
+            self.load_began = time.monotonic()
             locust.start()
             self._wait_for_load(target, locust)
             if self.failure is None:
@@ -175,6 +179,7 @@ class CellRun:
     def _wait_for_load(self, target: TargetProcess, locust: LocustProcess) -> None:
         deadline = time.monotonic() + locust.timeout_s
         while locust.poll() is None:
+            self._watch_worker()
             if not target.alive():
                 self.failure = f"the target app died during the load (exit code {target.exit_code})"
                 return
@@ -200,12 +205,37 @@ class CellRun:
         deadline = time.monotonic() + self.spec.drain_timeout_s
         seen = len(sampler.samples)
         while time.monotonic() < deadline and target.alive():
+            if self._watch_worker():
+                return  # nobody is left to run the backlog: waiting would only add seconds
             time.sleep(_POLL_S)
             if len(sampler.samples) > seen:
                 seen = len(sampler.samples)
                 window = sampler.samples[-1].window
                 if window is not None and window["gauges"]["in_flight"] == 0:
                     return
+
+    def _watch_worker(self) -> bool:
+        """Whether the queue worker's main process has exited; the first time it is seen
+        gone, when (the cell is flagged `worker_died`: its tasks stop running)."""
+        if self.worker is None:
+            return False
+        code = self.worker.child.exit_code
+        if code is not None and self.worker_death is None:
+            began = self.load_began if self.load_began is not None else time.monotonic()
+            self.worker_death = (code, round(time.monotonic() - began, 1))
+        return code is not None
+
+    def _queue_worker_record(self) -> QueueWorker | None:
+        if self.worker is None:
+            return None
+        code, at = self.worker_death if self.worker_death is not None else (None, None)
+        return QueueWorker(
+            library="celery",
+            concurrency=self.worker.concurrency,
+            concurrency_is="prefork processes",
+            exit_code=code,
+            died_at_s=at,
+        )
 
     def _stop(
         self, target: TargetProcess, worker: CeleryWorker | None, env: dict[str, str]
@@ -216,6 +246,7 @@ class CellRun:
             if died and self.failure is None:
                 self.failure = f"the target app died (exit code {target.exit_code})"
         if worker is not None:
+            self._watch_worker()  # before the stop below ends it on purpose
             # After the app: its drain waited for the queued work the workers were finishing.
             worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
             try:
@@ -249,6 +280,7 @@ class CellRun:
             },
             load_processes=self.spec.load_workers,
             loadgen_cores=len(self.pinning.loadgen_cpus),
+            queue_worker=self._queue_worker_record(),
         )
         cell = cell_results.build(outcome)
         writer.write_cell(self.cell_dir, cell)

@@ -206,6 +206,19 @@ class Resources:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueWorker:
+    """A queue strategy's worker, as the sweep started and watched it: its library, its
+    concurrency knob and what that knob counts, and whether its main process exited before
+    the sweep stopped it (the cell is then flagged `worker_died`)."""
+
+    library: str  # celery
+    concurrency: int
+    concurrency_is: str  # what `concurrency` counts: "prefork processes" for Celery
+    exit_code: int | None  # null: it ran until the sweep stopped it
+    died_at_s: float | None  # seconds after the load began; null: it did not die
+
+
+@dataclass(frozen=True, slots=True)
 class ServerMetrics:
     tasks: Mapping[str, TaskStats]
     event_loop_lag: Summary | None = field(metadata=_key("event_loop_lag_us"))
@@ -215,6 +228,7 @@ class ServerMetrics:
     latency: Summary | None = field(metadata=_key("latency_us"))
     shutdown: Mapping[str, Any] | None
     resources: Resources | None = None  # null: not sampled, or too few seconds for a trend
+    queue_worker: QueueWorker | None = None  # null: the strategy has no queue worker
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 #    Version 3 is read as 4 with no workers listed (`bgbench.results.upgrade`).
 #    Also (before 4 was released): the server tree's RSS and open descriptors per second
 #    (timeseries `server_rss_mib`, `server_open_fds`) and their trend (`server.resources`).
-SCHEMA_VERSION = 4
+# 5: the queue strategy's worker as the sweep watched it (cell.json `server.queue_worker`), and
+#    the flag `worker_died`. Version 4 is read as 5 with no worker recorded.
+SCHEMA_VERSION = 5
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"

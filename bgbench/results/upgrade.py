@@ -21,8 +21,27 @@ def _from_3(cell: CellData) -> dict[str, Any]:
     return upgraded
 
 
+def _from_4(cell: CellData) -> dict[str, Any]:
+    """Version 4 did not watch the queue worker: none recorded, so none judged dead."""
+    upgraded = dict(cell)
+    server = cell.get("server")
+    if isinstance(server, Mapping):
+        upgraded["server"] = {**server, "queue_worker": None}
+    return upgraded
+
+
 # version -> the step to the next one
-_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {3: _from_3}
+_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {3: _from_3, 4: _from_4}
+
+
+# Versions whose cells mean the same things where both have them: a later one only records
+# more of what happened (5: the queue worker), so `compare` may set them side by side. Version
+# 3 lacks the remote-load keys of `params` that 4 added, so it is compared only with itself.
+_COMPARABLE = frozenset({4, 5})
+
+
+def comparable(version_a: int, version_b: int) -> bool:
+    return version_a == version_b or {version_a, version_b} <= _COMPARABLE
 
 
 def readable(version: int) -> bool:

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bgbench import trust
-from bgbench.results.model import ClientMetrics, LoadGen, LocustWorker, Summary
+from bgbench.results.model import Cell, ClientMetrics, LoadGen, LocustWorker, QueueWorker, Summary
+from bgbench.results.reader import load_run
+from tests.reports.conftest import GOLDEN_RUN
 
 
 def _summary(p50: float, p99: float) -> Summary:
@@ -119,3 +121,30 @@ def test_answers_short_of_95_percent_of_the_schedule_saturate(
 def test_a_closed_model_has_no_schedule_to_fall_short_of() -> None:
     closed = replace(CLIENT, offered_rps=None, scheduled_rps=None, achieved_rps=10.0)
     assert trust.saturation(closed, _loadgen(50.0), "constant") == []
+
+
+def _queue_cell(exit_code: int | None) -> Cell:
+    cell = next(c for c in load_run(GOLDEN_RUN).cells if c.params.strategy == "queue" and c.server)
+    assert cell.server is not None
+    assert cell.accounting is not None
+    worker = QueueWorker("celery", 2, "prefork processes", exit_code, 2.2 if exit_code else None)
+    counts = replace(cell.accounting, enqueued=139, completed=24, failed=4, not_run=111, lost=0)
+    unjudged = replace(cell, server=replace(cell.server, queue_worker=worker), accounting=counts)
+    return trust.judged(unjudged, None)
+
+
+def test_a_dead_queue_worker_flags_the_cell_with_what_it_left_undone() -> None:
+    cell = _queue_cell(-9)
+    assert cell.status == "ok"
+    assert "worker_died" in cell.flags
+    assert cell.flag_reasons["worker_died"] == (
+        "the celery worker's main process exited with code -9 2.2 s after the load began: of "
+        "139 tasks enqueued, 24 completed, 4 failed, 111 never ran and 0 were lost"
+    )
+    # Untrusted, and a breakage rather than a doubt about the measurement: `compare` calls it.
+    assert any(p.startswith("worker_died (") for p in trust.problems(cell))
+    assert not trust.measurement_only(cell)
+
+
+def test_a_worker_that_ran_to_the_end_is_not_flagged() -> None:
+    assert "worker_died" not in _queue_cell(None).flags

@@ -175,3 +175,17 @@ def test_the_probe_is_named_by_the_results(golden_run: Run) -> None:
     names = {c.cell_id: c.histograms.probe for c in golden_run.cells if c.histograms}
     assert names[PROBE_CELL] == "probe/baseline-sync"
     assert names["025-executor-sleep200ms-w16-r50"] is None  # no probe: `"probe": null`
+
+
+def test_version_4_results_read_as_5_with_no_queue_worker_recorded(run_copy: Path) -> None:
+    _set_version(run_copy, 4)
+    for path in (run_copy / "cells").glob("*/cell.json"):
+        data = json.loads(path.read_text())
+        data["schema_version"] = 4
+        if data["server"] is not None:
+            del data["server"]["queue_worker"]  # version 4 did not watch the worker
+        path.write_text(json.dumps(data))
+    run = load_run(run_copy)
+    assert (run.schema_version, run.missing, len(run.cells)) == (4, (), 42)
+    assert all(c.server.queue_worker is None for c in run.cells if c.server is not None)
+    assert not any("worker_died" in c.flags for c in run.cells)

@@ -22,7 +22,7 @@ import pytest
 
 from bgbench.results import names
 from bgbench.results.reader import load_run
-from tests.conftest import unavailable
+from tests.conftest import require_service, unavailable
 from tests.sweep.test_sweep_runs import (
     read,
     run_sweep,
@@ -59,6 +59,13 @@ FAULTS = {
         "failed: the target app died",
         "its own final count: every task completed, none lost",
         "partial, exit 1; the next cell runs",
+    ),
+    "queue_worker_sigkill_mid_cell": Fault(
+        "Celery worker's main process killed (SIGKILL) mid-cell",
+        "ok, flagged `worker_died` (untrusted): its exit code, when, and what ran",
+        "adding up: what completed; the tasks it was running as failed (abandoned at the "
+        "drain), the backlog as never run",
+        "complete, exit 0; the worker's pool processes stopped",
     ),
     "smtp_down": Fault(
         "SMTP server down (connection refused)",
@@ -222,6 +229,58 @@ def test_sigterm_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
     assert accounting["source"] == "final"
     assert balanced(accounting) == answered(dead) == accounting["completed"] > 0
     assert (accounting["failed"], accounting["not_run"], accounting["lost"]) == (0, 0, 0)
+
+
+def celery_main(sweep_pid: int) -> psutil.Process:
+    """The cell's Celery worker's main process (the parent of its pool processes)."""
+
+    def main() -> psutil.Process | None:
+        for child in psutil.Process(sweep_pid).children(recursive=True):
+            try:
+                command = " ".join(child.cmdline())
+                parent = child.parent()
+                parent_command = " ".join(parent.cmdline()) if parent else ""
+            except psutil.NoSuchProcess:  # a short-lived helper process, gone already
+                continue
+            if "celery" in command and " worker" in command and "celery" not in parent_command:
+                return child
+        return None
+
+    found: psutil.Process = wait_for(main)
+    return found
+
+
+def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    require_service("redis")
+    out = tmp_path / "results"
+    # One worker process, 200 ms tasks at 20 req/s: a backlog grows from the first second,
+    # so the kill leaves work queued that no one will run.
+    definition = sweep_file(tmp_path, duration=6, ms=200, drain=5, strategies=("celery",))
+    running = start_sweep(definition, out, "--no-report")
+    under_load(out)
+    worker = celery_main(running.pid)
+    pool = worker.children()
+    worker.send_signal(signal.SIGKILL)  # the main process only, as `kill -9 <pid>` does
+    running.communicate(timeout=180)
+    assert running.returncode == 0  # the cell is flagged, not failed: the run completes
+    [cell] = cells(loads(out))
+    assert cell["status"] == "ok", cell["reason"]
+    assert "worker_died" in cell["flags"]
+    record = cell["server"]["queue_worker"]
+    assert (record["library"], record["exit_code"]) == ("celery", -signal.SIGKILL)
+    assert 0 < record["died_at_s"] < 6 + 5
+    accounting = cell["accounting"]
+    enqueued = balanced(accounting)
+    assert enqueued == answered(cell) > 0  # one task per accepted request
+    assert accounting["not_run"] > 0  # the backlog the kill left
+    assert accounting["completed"] > 0  # what ran before it
+    # The tasks its pool was running: abandoned at the app's drain, which counts them failed.
+    assert accounting["failed"] == cell["server"]["shutdown"]["unfinished_at_shutdown"]
+    reason = cell["flag_reasons"]["worker_died"]
+    assert f"{accounting['not_run']} never ran" in reason
+    assert f"{accounting['completed']} completed" in reason
+    # The pool processes the dead main process left are stopped with its process group.
+    assert not [p for p in pool if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def email_sweep(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
