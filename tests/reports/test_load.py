@@ -109,14 +109,19 @@ def test_version_1_results_are_refused_as_unjudgeable(run_copy: Path) -> None:
     assert "no send lag and no interference, so its cells cannot be judged" in message
 
 
-def test_version_3_results_read_as_4_with_no_locust_worker_listed(run_copy: Path) -> None:
-    _set_version(run_copy, 3)
+def _as_older(run_copy: Path, version: int, section: str, added: str) -> None:
+    """The run as `version` wrote it: without the field `added` to `section` after it."""
+    _set_version(run_copy, version)
     for path in (run_copy / "cells").glob("*/cell.json"):
         data = json.loads(path.read_text())
-        data["schema_version"] = 3
-        if data["loadgen"] is not None:
-            del data["loadgen"]["locust_workers"]  # version 3 had none to list
+        data["schema_version"] = version
+        if data[section] is not None:
+            del data[section][added]
         path.write_text(json.dumps(data))
+
+
+def test_version_3_results_read_as_4_with_no_locust_worker_listed(run_copy: Path) -> None:
+    _as_older(run_copy, 3, "loadgen", "locust_workers")  # version 3 had none to list
     run = load_run(run_copy)
     assert run.schema_version == 3
     assert run.missing == ()
@@ -178,13 +183,7 @@ def test_the_probe_is_named_by_the_results(golden_run: Run) -> None:
 
 
 def test_version_4_results_read_as_5_with_no_queue_worker_recorded(run_copy: Path) -> None:
-    _set_version(run_copy, 4)
-    for path in (run_copy / "cells").glob("*/cell.json"):
-        data = json.loads(path.read_text())
-        data["schema_version"] = 4
-        if data["server"] is not None:
-            del data["server"]["queue_worker"]  # version 4 did not watch the worker
-        path.write_text(json.dumps(data))
+    _as_older(run_copy, 4, "server", "queue_worker")  # version 4 did not watch the worker
     run = load_run(run_copy)
     assert (run.schema_version, run.missing, len(run.cells)) == (4, (), 42)
     assert all(c.server.queue_worker is None for c in run.cells if c.server is not None)
