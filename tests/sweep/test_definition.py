@@ -173,7 +173,7 @@ def test_the_default_sweep_covers_the_matrix_in_under_thirty_minutes() -> None:
         "failing",
         "executor",
         "process_pool",
-        "queue",
+        "celery",
     }
     # Sleep work: executor limits below and above what the load needs (λ × task time); CPU
     # work runs one thread at a time (the GIL) whatever the limit, so two limits show it.
