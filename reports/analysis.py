@@ -14,12 +14,13 @@ import numpy as np
 from bgbench import hdr, trust
 from bgbench.contract import THREADPOOL_TOKENS
 from bgbench.hdr import IntArray
+from bgbench.queues import ALIASES, QUEUES
 from bgbench.results.model import Cell, CellParams, FloatArray, Summary
 from reports.stats import Seconds
 
 CONTROLS = ("none", "inline")
-# Strategies with a worker limit: executor threads, pool processes, Celery worker processes.
-WORKER_STRATEGIES = ("executor", "process_pool", "celery", "queue")
+# Strategies with a worker limit: executor threads, pool processes, each queue's own knob.
+WORKER_STRATEGIES = ("executor", "process_pool", *QUEUES, *ALIASES)
 # Why a cell may not be used is judged once, when the sweep writes it (bgbench.trust).
 problems = trust.problems
 

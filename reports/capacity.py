@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bgbench.contract import THREADPOOL_TOKENS
+from bgbench.queues import facts
 from bgbench.results.model import CellParams
 from reports import analysis
 from reports.analysis import Point
@@ -36,11 +37,18 @@ def _slots(params: CellParams, server_cores: int) -> tuple[int, str] | None:  # 
     cpu = params.workload == "cpu"
     workers = params.workers or 0
     tokens = int(params.raw.get("threadpool_tokens") or THREADPOOL_TOKENS)
-    match params.strategy:
+    queue = facts(params.strategy)
+    # A queue's knob counts processes, threads or async slots (bgbench.queues).
+    strategy = "process_pool" if queue and queue.slots == "processes" else params.strategy
+    if queue is not None and queue.slots != "processes":
+        if cpu:
+            return 1, "one process (the GIL)" if queue.slots == "threads" else "the event loop"
+        return workers, _workers(workers)
+    match strategy:
         case "executor":
             # Threads: CPU work in Python holds the GIL, so one runs at a time.
             return (1, "the GIL (Python threads)") if cpu else (workers, _workers(workers))
-        case "process_pool" | "celery" | "queue":
+        case "process_pool":
             # Processes: CPU work is bound by the cores they may use (the server's).
             if cpu and workers > server_cores:
                 return server_cores, f"{server_cores} server core{'s' * (server_cores > 1)}"

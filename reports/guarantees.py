@@ -6,22 +6,26 @@ not worked out per run: a run cannot crash its app on purpose.
   up to its drain timeout and reports what it could not finish, queued as not run and running
   as failed (tests/target_app/test_shutdown.py); on a crash (SIGKILL) everything in flight is
   gone, and the sweep counts it as lost (tests/sweep/test_sweep_runs.py).
-- The queue (Celery, acks_late over Redis): the broker holds the work, so a crash of the app
-  loses nothing it had enqueued, and a worker killed mid-task has its task redelivered
-  (tests/target_app/test_queue.py).
+- The queues (bgbench.queues): the broker holds the work, so a crash of the app loses nothing
+  it had enqueued, and a worker killed mid-task has its task redelivered
+  (tests/target_app/test_queue.py, per library and broker).
 """
 
 from __future__ import annotations
+
+from bgbench.queues import facts
 
 IN_PROCESS = "loses its queued and running work on a crash"
 BROKER = "keeps queued work through a crash (the broker holds it)"
 INLINE = "nothing in flight after the response (the work is done before it)"
 NOTHING = "no background work"
 
-_BY_STRATEGY = {"celery": BROKER, "queue": BROKER, "inline": INLINE, "none": NOTHING}
+_BY_STRATEGY = {"inline": INLINE, "none": NOTHING}
 
 
 def on_crash(strategy: str) -> str:
+    if facts(strategy) is not None:
+        return BROKER
     return _BY_STRATEGY.get(strategy, IN_PROCESS)
 
 

@@ -30,6 +30,11 @@ STRATEGY_COLOURS = {
     "process_pool": "#006d5b",
     "celery": "#843c39",
     "queue": "#7b4173",
+    "arq": "#ad494a",
+    "dramatiq": "#8c6d31",
+    "rq": "#e7969c",
+    "taskiq": "#637939",
+    "procrastinate": "#393b79",
 }
 WORKLOAD_COLOURS = {
     "sleep": "#1f77b4",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bgbench.queues import ALIASES, QUEUES, QueueFacts
+
 WORKLOADS = ("sleep", "cpu", "db", "http")
 ROUTE_WORKLOADS = ("email", "upload")  # workloads with a route of their own
 
@@ -18,7 +20,11 @@ class Strategy:
     workers_env: str | None = None  # the BGBENCH_* variable the worker limit sets, if any
     env: dict[str, str] = field(default_factory=dict)
     locust_args: tuple[str, ...] = ()
-    needs_broker: bool = False
+    queue: QueueFacts | None = None  # the task queue library, for the queue strategies
+
+    @property
+    def needs_broker(self) -> bool:
+        return self.queue is not None
 
     @property
     def has_workers(self) -> bool:
@@ -51,17 +57,17 @@ STRATEGIES: dict[str, Strategy] = {
             workers_env="BGBENCH_PROCESS_POOL_WORKERS",
             env={"BGBENCH_PROCESS_POOL_PREWARM": "true"},
         ),
-        # The worker limit is the Celery worker's --concurrency (prefork processes). `queue`
-        # is its first name, kept so that sweep files and results that use it still work.
+        # One per queue library (and `queue`, Celery's first name); the worker limit is the
+        # library's own concurrency knob (bgbench.queues says what it counts).
         *(
             Strategy(
                 name,
-                "celery_queue",
+                "task_queue",
                 "/queue",
-                env={"BGBENCH_QUEUE_ENABLED": "true"},
-                needs_broker=True,
+                env={"BGBENCH_QUEUE_ENABLED": "true", "BGBENCH_QUEUE_LIBRARY": facts.name},
+                queue=facts,
             )
-            for name in ("celery", "queue")
+            for name, facts in [*QUEUES.items(), *((a, QUEUES[n]) for a, n in ALIASES.items())]
         ),
     )
 }

@@ -13,14 +13,16 @@ from typing import Any
 
 import httpx
 
+from bgbench.queues import Broker
 from bgbench.results import names, writer
-from bgbench.results.model import Cell, QueueWorker
+from bgbench.results.model import Cell
+from bgbench.results.model import QueueWorker as QueueWorkerRecord
 from sweep import cell_results
 from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
 from sweep.locust_process import EXPECT_WORKERS_WAIT_S, LocustProcess, read_stats
 from sweep.machine import Pinning
-from sweep.queue_workers import BrokerError, CeleryWorker, WorkerError, purge
+from sweep.queue_workers import BrokerError, QueueWorker, WorkerError, broker_url, purge
 from sweep.sampler import Sample, Sampler
 from sweep.target import TargetError, TargetProcess
 
@@ -86,17 +88,15 @@ class CellRun:
         index: int,
         cell_dir: Path,
         pinning: Pinning,
-        broker_url: str,
         cpu_iterations_per_ms: float | None = None,
     ) -> None:
         self.spec, self.index, self.cell_dir, self.pinning = spec, index, cell_dir, pinning
-        self.broker_url = broker_url
         self.cpu_iterations_per_ms = cpu_iterations_per_ms
         self.failure: str | None = None
         self.snapshot: dict[str, Any] | None = None
         self.samples: list[Sample] = []
         self.server_cpus = pinning.server_cpus if pinning.pinned else None
-        self.worker: CeleryWorker | None = None
+        self.worker: QueueWorker | None = None
         self.load_began: float | None = None  # time.monotonic() as Locust started
         self.worker_death: tuple[int, float] | None = None  # exit code, seconds into the load
 
@@ -140,15 +140,16 @@ class CellRun:
                 cell = self._write(started_at)
         return cell
 
-    def _queue_worker(self, env: dict[str, str]) -> CeleryWorker:
-        env["BGBENCH_BROKER_URL"] = self.broker_url
+    def _queue_worker(self, env: dict[str, str]) -> QueueWorker:
+        assert self.spec.broker is not None, "a queue strategy's cell names its broker"
+        env["BGBENCH_BROKER_URL"] = broker_url(Broker(self.spec.broker))
+        env["BGBENCH_EVENTS_URL"] = broker_url(Broker.REDIS)
+        env["BGBENCH_QUEUE_CONCURRENCY"] = str(self.spec.workers or 1)
         # A queue of its own per cell: nothing one cell leaves behind reaches the next.
         env["BGBENCH_QUEUE_NAME"] = f"bgbench-{self.cell_dir.parent.parent.name}-{self.index}"
-        return CeleryWorker(
-            env, self.spec.workers or 1, self.cell_dir / WORKER_LOG, cpus=self.server_cpus
-        )
+        return QueueWorker(env, self.cell_dir / WORKER_LOG, cpus=self.server_cpus)
 
-    def _drive(self, target: TargetProcess, worker: CeleryWorker | None) -> None:
+    def _drive(self, target: TargetProcess, worker: QueueWorker | None) -> None:
         try:
             target.start()
             if worker is not None:
@@ -225,21 +226,21 @@ class CellRun:
             self.worker_death = (code, round(time.monotonic() - began, 1))
         return code is not None
 
-    def _queue_worker_record(self) -> QueueWorker | None:
+    def _queue_worker_record(self) -> QueueWorkerRecord | None:
         if self.worker is None:
             return None
         code, at = self.worker_death if self.worker_death is not None else (None, None)
-        return QueueWorker(
-            library="celery",
+        facts = self.worker.library.facts
+        return QueueWorkerRecord(
+            library=facts.name,
+            broker=self.worker.library.broker.value,
             concurrency=self.worker.concurrency,
-            concurrency_is="prefork processes",
+            concurrency_is=facts.concurrency_is,
             exit_code=code,
             died_at_s=at,
         )
 
-    def _stop(
-        self, target: TargetProcess, worker: CeleryWorker | None, env: dict[str, str]
-    ) -> None:
+    def _stop(self, target: TargetProcess, worker: QueueWorker | None, env: dict[str, str]) -> None:
         if target.process is not None:
             died = not target.alive()
             target.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
@@ -250,7 +251,7 @@ class CellRun:
             # After the app: its drain waited for the queued work the workers were finishing.
             worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
             try:
-                purge(self.broker_url, env["BGBENCH_QUEUE_NAME"])
+                purge(env)
             except BrokerError as exc:
                 self.failure = self.failure or f"could not purge the cell's queue: {exc}"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bgbench.contract import THREADPOOL_TOKENS
+from bgbench.queues import Broker
 from bgbench.results.model import CellParams
 from sweep.catalog import ROUTE_WORKLOADS, STRATEGIES, WORKLOADS
 
@@ -41,6 +42,7 @@ class CellSpec:
     """One cell: every parameter of one measurement."""
 
     strategy: str = "background"
+    broker: str | None = None  # the queue strategies': their library's default unless named
     workload: str = "sleep"
     ms: float = 10.0
     workers: int | None = 5
@@ -72,7 +74,11 @@ class CellSpec:
         workers = "na" if self.workers is None else str(self.workers)
         load = f"r{self.rate:g}" if self.model == "open" else f"closed{self.users}"
         work = self.workload if self.strategy == "none" else f"{self.workload}{self.ms:g}ms"
-        label = f"{index:03d}-{self.strategy}-{work}-w{workers}-{load}"
+        queue = STRATEGIES[self.strategy].queue
+        strategy = self.strategy
+        if queue is not None and self.broker != queue.default_broker:
+            strategy = f"{strategy}+{self.broker}"
+        label = f"{index:03d}-{strategy}-{work}-w{workers}-{load}"
         return label if self.repeat == 1 else f"{label}-x{self.repeat}"
 
     def params(self) -> CellParams:
@@ -125,6 +131,7 @@ MAX_LOAD_WORKERS = 64  # Locust processes per cell, from the sweep file or --loa
 # Every key a [defaults] or [[matrix]] table may set, with its check.
 OPTIONS: dict[str, Callable[[Any], str | None]] = {
     "strategy": _choice(*STRATEGIES),
+    "broker": _choice(*Broker),
     "workload": _choice(*WORKLOADS, *ROUTE_WORKLOADS),
     "ms": _number(0, 60_000),
     "workers": _number(1, 1024, integer=True),
@@ -275,6 +282,14 @@ def _normalise(cell: CellSpec) -> CellSpec | Skipped:
         return Skipped(f"{cell.strategy} × {cell.workload}", f"{cell.strategy} runs {allowed}")
     if not strategy.has_workers:
         cell = replace(cell, workers=None)
+    if strategy.queue is None:
+        cell = replace(cell, broker=None)
+    else:
+        broker = cell.broker or strategy.queue.default_broker
+        if broker not in strategy.queue.brokers:
+            over = " or ".join(strategy.queue.brokers)
+            return Skipped(f"{cell.strategy} × {broker}", f"{cell.strategy} runs over {over}")
+        cell = replace(cell, broker=broker)
     # The open model is set by its rate, the closed one by its users.
     cell = replace(cell, users=None) if cell.model == "open" else replace(cell, rate=None)
     if cell.strategy == "chained":

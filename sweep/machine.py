@@ -25,7 +25,15 @@ PACKAGES = (
     "anyio",
     "hdrhistogram",
     "httptools",
+    # the queues' libraries and clients
     "celery",
+    "kombu",
+    "redis",
+    "arq",
+    "dramatiq",
+    "rq",
+    "taskiq",
+    "procrastinate",
 )
 
 

@@ -1,23 +1,30 @@
-"""Celery workers for the queue strategy: started beside the target app with the cell's
-concurrency, pinned like it, stopped by pid — and a check that the broker answers."""
+"""Queue workers for the queue strategies: the cell's library's own worker command, started
+beside the target app with the cell's concurrency, pinned like it, stopped by pid — and a
+check that each broker answers."""
 
 from __future__ import annotations
 
 import os
-import sys
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
-
+from bgbench.queues import Broker
 from sweep.child import Child
 
-READY = " ready."
-
-
-DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"  # the app's default too (BGBENCH_BROKER_URL)
+# Where the sweep finds each broker: a variable the user may set, and its default here.
+BROKER_ENV: dict[Broker, tuple[str, str]] = {
+    Broker.REDIS: ("BGBENCH_BROKER_URL", "redis://127.0.0.1:6379/0"),
+    Broker.RABBITMQ: ("BGBENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+    Broker.POSTGRES: ("BGBENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),
+}
+_HOW_TO_START = {
+    Broker.REDIS: "start Redis (redis-server --daemonize yes --bind 127.0.0.1 --port 6379)",
+    Broker.RABBITMQ: "start RabbitMQ (rabbitmq-server -detached)",
+    Broker.POSTGRES: "start PostgreSQL with a database the URL names",
+}
 
 
 class BrokerError(RuntimeError):
@@ -28,84 +35,85 @@ class WorkerError(RuntimeError):
     pass
 
 
-def check_broker(url: str) -> None:
-    """A clear error naming the URL when the broker does not answer."""
+def broker_url(broker: Broker) -> str:
+    variable, default = BROKER_ENV[broker]
+    return os.environ.get(variable, default)
+
+
+def check_broker(broker: Broker) -> None:
+    """A clear error naming the URL when the broker does not take connections."""
+    url = broker_url(broker)
     parsed = urlparse(url)
-    if parsed.scheme not in ("redis", "rediss"):
-        raise BrokerError(f"the queue strategy needs a redis:// broker URL, not {url!r}")
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
-    except (redis.RedisError, OSError) as exc:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), 2):
+            pass
+    except OSError as exc:
+        variable = BROKER_ENV[broker][0]
         raise BrokerError(
-            f"no broker at {url} ({exc}); start Redis "
-            "(redis-server --daemonize yes --bind 127.0.0.1 --port 6379) or set BGBENCH_BROKER_URL"
+            f"no {broker.value} at {url} ({exc}); {_HOW_TO_START[broker]} or set {variable}"
         ) from None
 
 
-def purge(url: str, queue: str) -> None:
-    """Drop a queue's leftover messages, so one cell's work never leaks into the next."""
+def _library(env: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    # Imported here: a sweep without queue cells never loads a queue library.
+    from target_app.queue.library import library  # noqa: PLC0415
+    from target_app.settings import Settings  # noqa: PLC0415
+
+    prefix = "BGBENCH_"
+    values = {k.removeprefix(prefix).lower(): v for k, v in env.items() if k.startswith(prefix)}
+    return library(Settings.model_validate(values))
+
+
+def purge(env: Mapping[str, str]) -> None:
+    """Drop a cell's leftover jobs, so that one cell's work never leaks into the next."""
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).delete(queue)
-    except (redis.RedisError, OSError) as exc:
-        raise BrokerError(f"cannot purge {queue} at {url}: {exc}") from None
+        _library(env).purge()
+    except Exception as exc:  # whatever the library's client raises
+        raise BrokerError(f"cannot purge {env.get('BGBENCH_QUEUE_NAME')}: {exc}") from None
 
 
-class CeleryWorker:
+class QueueWorker:
+    """The library's worker, configured like the app (the same BGBENCH_* environment)."""
+
     def __init__(
         self,
         env: Mapping[str, str],
-        concurrency: int,
         log_path: Path,
         *,
         cpus: Sequence[int] | None = None,
-        name: str = "bgbench",
     ) -> None:
         self.env = dict(env)
-        self.concurrency = concurrency
-        self.name = name
+        self.library = _library(env)
+        self.concurrency = self.library.settings.queue_concurrency
         self.child = Child(log_path, cpus=cpus)
+
+    @property
+    def name(self) -> str:
+        return str(self.library.facts.name)
 
     @property
     def pid(self) -> int | None:
         return self.child.pid
 
-    def start(self, timeout_s: float = 60.0) -> CeleryWorker:
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "--app",
-            "target_app.queue.worker",
-            "worker",
-            "--concurrency",
-            str(self.concurrency),
-            "--pool",
-            "prefork",
-            "--hostname",
-            f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@%h",
-            "--loglevel",
-            "INFO",
-            # Nothing here needs the cluster chatter; it only slows the start.
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
+    def start(self, timeout_s: float = 60.0) -> QueueWorker:
         log_path = self.child.log_path
         offset = log_path.stat().st_size if log_path.exists() else 0
-        self.child.spawn(command, self.env)
+        self.child.spawn(self.library.worker_command(), self.env)
+        ready, needed = self.library.ready_line, self.library.ready_lines()
         deadline = time.monotonic() + timeout_s
-        while READY not in log_path.read_text(errors="replace")[offset:]:
+        while log_path.read_text(errors="replace")[offset:].count(ready) < needed:
             code = self.child.exit_code
             if code is not None:
-                raise WorkerError(f"the Celery worker exited with code {code}; see {log_path}")
+                raise WorkerError(f"the {self.name} worker exited with code {code}; see {log_path}")
             if time.monotonic() > deadline:
                 self.child.kill()
-                raise WorkerError(f"the Celery worker was not ready in {timeout_s} s")
+                raise WorkerError(f"the {self.name} worker was not ready in {timeout_s:g} s")
             time.sleep(0.1)
         return self
 
     def stop(self, timeout_s: float = 60.0) -> None:
-        """Warm shutdown (SIGTERM: finish the running tasks), SIGKILL if it lingers."""
+        """Warm shutdown (SIGTERM: the libraries finish their running jobs), SIGKILL if it
+        lingers."""
         self.child.stop(timeout_s)
 
     def kill(self) -> None:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from bgbench.queues import Broker
 from bgbench.results import names, writer
 from bgbench.results.model import Cell, ManifestCell
 from sweep import machine
-from sweep.catalog import STRATEGIES
 from sweep.cell_runner import CellRun
 from sweep.definition import CellSpec, Skipped, Sweep
 from sweep.progress import SweepProgress, estimate_s
-from sweep.queue_workers import DEFAULT_BROKER_URL, BrokerError, check_broker
+from sweep.queue_workers import BrokerError, check_broker
 
 EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -67,30 +68,42 @@ class NothingToRun(RuntimeError):
     pass
 
 
-def broker_url() -> str:
-    return os.environ.get("BGBENCH_BROKER_URL", DEFAULT_BROKER_URL)
+def _brokers_needed(cell: CellSpec) -> tuple[Broker, ...]:
+    if cell.broker is None:
+        return ()
+    # Every queue's workers report their jobs' events over Redis, whatever its broker.
+    return tuple(dict.fromkeys((Broker(cell.broker), Broker.REDIS)))
 
 
-def runnable(sweep: Sweep, broker: str) -> tuple[list[CellSpec], list[Skipped]]:
-    """The cells this machine can run: without a broker, the queue strategy is left out
-    (and said to be), so that the rest of the sweep still runs."""
-    queued = [c for c in sweep.cells if STRATEGIES[c.strategy].needs_broker]
-    if not queued:
+def runnable(sweep: Sweep) -> tuple[list[CellSpec], list[Skipped]]:
+    """The cells this machine can run: a queue strategy whose broker is down is left out (and
+    said to be, in one line per strategy and broker), so that the rest of the sweep still runs."""
+    down: dict[Broker, str] = {}
+    for broker in sorted({b for c in sweep.cells for b in _brokers_needed(c)}):
+        try:
+            check_broker(broker)
+        except BrokerError as exc:
+            down[broker] = str(exc)
+    if not down:
         return sweep.cells, []
-    try:
-        check_broker(broker)
-    except BrokerError as exc:
-        rest = [c for c in sweep.cells if not STRATEGIES[c.strategy].needs_broker]
-        if not rest:
-            raise NothingToRun(str(exc)) from None
-        strategies = sorted({c.strategy for c in queued})
-        return rest, [Skipped(s, f"{len(queued)} cells skipped: {exc}") for s in strategies]
-    return sweep.cells, []
+    cells, left_out = [], defaultdict(list)
+    for cell in sweep.cells:
+        missing = [down[b] for b in _brokers_needed(cell) if b in down]
+        if missing:
+            left_out[(cell.strategy, cell.broker, "; ".join(missing))].append(cell)
+        else:
+            cells.append(cell)
+    skipped = [
+        Skipped(f"{strategy} over {broker}", f"{len(group)} cells skipped: {reason}")
+        for (strategy, broker, reason), group in left_out.items()
+    ]
+    if not cells:
+        raise NothingToRun("; ".join(s.reason for s in skipped))
+    return cells, skipped
 
 
 def run_sweep(sweep: Sweep, out: Path) -> tuple[int, Path]:
-    broker = broker_url()
-    cells, skipped = runnable(sweep, broker)
+    cells, skipped = runnable(sweep)
     pinning = machine.plan_pinning()
     if pinning.pinned:
         # The sweep and the Locust processes it starts share the load generator's cores.
@@ -133,7 +146,7 @@ def run_sweep(sweep: Sweep, out: Path) -> tuple[int, Path]:
             progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
             try:
                 cell_dir = run_dir / names.CELLS_DIR / cell_id
-                run = CellRun(spec, index, cell_dir, pinning, broker, calibration)
+                run = CellRun(spec, index, cell_dir, pinning, calibration)
                 cell = run.run()
                 if calibration is None and run.cpu_iterations_per_ms:
                     calibration = run.cpu_iterations_per_ms

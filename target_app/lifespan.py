@@ -84,7 +84,7 @@ async def _queue(
 ) -> QueueDispatcher | None:
     if not settings.queue_enabled:
         return None
-    # Imported here: Celery loads only when the queue strategy is on.
+    # Imported here: a queue library loads only when the queue strategy is on.
     from target_app.queue.dispatcher import QueueDispatcher  # noqa: PLC0415
 
     dispatcher = QueueDispatcher(settings, api_url)

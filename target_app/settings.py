@@ -10,8 +10,10 @@ import tempfile
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bgbench.queues import QUEUES
 
 
 class MiddlewareMode(StrEnum):
@@ -73,10 +75,16 @@ class Settings(BaseSettings):
     external_api_url: str | None = None  # None: an embedded stub API on loopback
     http_timeout_s: float = Field(30.0, gt=0)
 
-    # The queue strategy (Celery over Redis): off unless asked for, so that a machine without
-    # Redis runs everything else.
+    # The queue strategies (bgbench.queues): off unless asked for, so that a machine without
+    # a broker runs everything else. The URL's scheme says which broker: redis://, amqp://
+    # (RabbitMQ), postgresql://.
     queue_enabled: bool = False
+    queue_library: str = "celery"
     broker_url: str = "redis://127.0.0.1:6379/0"
+    # Where workers report each job's start and end, whatever the broker (always Redis).
+    events_url: str = "redis://127.0.0.1:6379/0"
+    # The worker's own concurrency knob (processes, threads or async slots: bgbench.queues).
+    queue_concurrency: int = Field(1, ge=1, le=1024)
     queue_name: str = Field("bgbench", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
     # A task whose worker dies unacknowledged is delivered again after this many seconds.
     queue_visibility_timeout_s: int = Field(3600, ge=1)
@@ -91,6 +99,13 @@ class Settings(BaseSettings):
     max_chain_tasks: int = Field(100, ge=1, description="upper bound of ?tasks=")
     ledger_retain: int = Field(100_000, ge=1, description="finished tasks kept for /tasks/{id}")
     loop_monitor_interval_s: float = Field(0.01, gt=0)
+
+    @field_validator("queue_library")
+    @classmethod
+    def _known_library(cls, name: str) -> str:
+        if name not in QUEUES:
+            raise ValueError(f"must be one of {', '.join(QUEUES)}")
+        return name
 
     @property
     def resolved_upload_dir(self) -> Path:

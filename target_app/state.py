@@ -20,7 +20,7 @@ from target_app.settings import Settings, Workload
 from target_app.workloads import Work
 from target_app.workloads.cpu import CpuWork
 
-if TYPE_CHECKING:  # Celery is imported only when the queue strategy is on
+if TYPE_CHECKING:  # a queue library is imported only when the queue strategy is on
     from target_app.queue.dispatcher import QueueDispatcher
 
 

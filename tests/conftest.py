@@ -19,6 +19,10 @@ SERVICE_HINTS = {
         "redis://127.0.0.1:6379",
         "start one with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379",
     ),
+    "rabbitmq": (
+        "amqp://guest:guest@127.0.0.1:5672//",
+        "start one with: rabbitmq-server -detached",
+    ),
     "postgres": (
         "postgresql://127.0.0.1:5432/test",
         "start one and create a database `test` that trusts local connections",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bgbench.queues import facts
 from bgbench.results import codec
 from bgbench.results.names import TIMESERIES_COLUMNS
 
@@ -87,6 +88,12 @@ class CellParams:
         return dict(self.raw)
 
     @property
+    def broker(self) -> str | None:
+        """The queue strategies' broker; None for the strategies in the app's process."""
+        broker = self.raw.get("broker")
+        return None if broker is None else str(broker)
+
+    @property
     def arrival(self) -> str:
         return str(self.raw.get("arrival", "constant"))
 
@@ -99,8 +106,13 @@ class CellParams:
 
     @property
     def variant(self) -> str:
-        """The strategy and its worker limit: what a line or a bar of a figure stands for."""
-        name = self.strategy if self.workers is None else f"{self.strategy} ×{self.workers}"
+        """The strategy (with its broker, where not its default) and its worker limit: what a
+        line or a bar of a figure stands for."""
+        name = self.strategy
+        queue = facts(self.strategy)
+        if queue is not None and self.broker not in (None, queue.default_broker):
+            name = f"{name}/{self.broker}"
+        name = name if self.workers is None else f"{name} ×{self.workers}"
         queue_limit = self.raw.get("queue_limit")
         return f"{name}, queue ≤{queue_limit}" if queue_limit else name
 
@@ -211,7 +223,8 @@ class QueueWorker:
     concurrency knob and what that knob counts, and whether its main process exited before
     the sweep stopped it (the cell is then flagged `worker_died`)."""
 
-    library: str  # celery
+    library: str  # celery, arq, ... (bgbench.queues)
+    broker: str  # redis, rabbitmq, postgres
     concurrency: int
     concurrency_is: str  # what `concurrency` counts: "prefork processes" for Celery
     exit_code: int | None  # null: it ran until the sweep stopped it

@@ -12,7 +12,10 @@ from __future__ import annotations
 #    (timeseries `server_rss_mib`, `server_open_fds`) and their trend (`server.resources`).
 # 5: the queue strategy's worker as the sweep watched it (cell.json `server.queue_worker`), and
 #    the flag `worker_died`. Version 4 is read as 5 with no worker recorded.
-SCHEMA_VERSION = 5
+# 6: one queue strategy per library, over a broker: `params.broker` (null for the strategies
+#    in the app's process) and `server.queue_worker.broker`. Version 5 is read as 6 with
+#    Celery over Redis, the only queue it ran.
+SCHEMA_VERSION = 6
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"

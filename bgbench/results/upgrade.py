@@ -30,14 +30,31 @@ def _from_4(cell: CellData) -> dict[str, Any]:
     return upgraded
 
 
+def _from_5(cell: CellData) -> dict[str, Any]:
+    """Version 5 ran one queue, Celery over Redis, under the strategy names celery and queue."""
+    upgraded = dict(cell)
+    params = cell.get("params")
+    if isinstance(params, Mapping):
+        queued = params.get("strategy") in ("celery", "queue")
+        upgraded["params"] = {**params, "broker": "redis" if queued else None}
+    server = cell.get("server")
+    if isinstance(server, Mapping) and isinstance(server.get("queue_worker"), Mapping):
+        upgraded["server"] = {
+            **server,
+            "queue_worker": {**server["queue_worker"], "broker": "redis"},
+        }
+    return upgraded
+
+
 # version -> the step to the next one
-_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {3: _from_3, 4: _from_4}
+_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {3: _from_3, 4: _from_4, 5: _from_5}
 
 
 # Versions whose cells mean the same things where both have them: a later one only records
-# more of what happened (5: the queue worker), so `compare` may set them side by side. Version
-# 3 lacks the remote-load keys of `params` that 4 added, so it is compared only with itself.
-_COMPARABLE = frozenset({4, 5})
+# more of what happened (5: the queue worker; 6: the broker, which 5 implies), so `compare`
+# may set them side by side. Version 3 lacks the remote-load keys of `params` that 4 added, so
+# it is compared only with itself.
+_COMPARABLE = frozenset({4, 5, 6})
 
 
 def comparable(version_a: int, version_b: int) -> bool:

@@ -1,5 +1,5 @@
-"""The app's side of the queue strategy: send tasks to Celery, and apply what the workers
-report back to the ledger."""
+"""The app's side of the queue strategies: send jobs through the cell's library, and apply
+what its workers report back to the ledger."""
 
 from __future__ import annotations
 
@@ -12,43 +12,43 @@ import redis.asyncio as aioredis
 
 from target_app.ledger import TaskLedger
 from target_app.queue import events
-from target_app.queue.celery_app import TASK_NAME, create_celery
+from target_app.queue.job import QueuedJob
+from target_app.queue.library import BrokerUnavailable, QueueLibrary, library
 from target_app.settings import Settings
-
-
-class BrokerUnavailable(RuntimeError):
-    pass
 
 
 class QueueDispatcher:
     def __init__(self, settings: Settings, api_url: str) -> None:
+        self.library: QueueLibrary = library(settings)
+        self.name = settings.queue_library
         self.broker_url = settings.broker_url
-        self.celery = create_celery(settings)
+        self.events_url = settings.events_url
         self.api_url = api_url
         self.events_key = f"bgbench:events:{uuid.uuid4().hex}"
-        self._redis = aioredis.Redis.from_url(settings.broker_url)
+        self._events = aioredis.Redis.from_url(settings.events_url)
         self._consumer: asyncio.Task[None] | None = None
 
     async def start(self, ledger: TaskLedger) -> None:
         try:
-            await self._redis.ping()
+            await self._events.ping()
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            await self._redis.aclose()
+            await self._events.aclose()
             raise BrokerUnavailable(
-                f"the queue strategy needs its broker at {self.broker_url} ({exc}); start "
-                "Redis, point BGBENCH_BROKER_URL at one, or leave BGBENCH_QUEUE_ENABLED unset"
+                f"the queue strategies need Redis for their task events at {self.events_url} "
+                f"({exc}); start it, or point BGBENCH_EVENTS_URL at one"
             ) from exc
+        try:
+            await self.library.open()
+        except BrokerUnavailable:
+            await self._events.aclose()
+            raise
         self._consumer = asyncio.get_running_loop().create_task(
-            events.consume(self._redis, self.events_key, ledger), name="queue-events"
+            events.consume(self._events, self.events_key, ledger), name="queue-events"
         )
 
-    def send(self, task_id: str, workload: str, ms: float, iterations: int) -> None:
-        """Blocking (a publish to Redis): call it from a thread, not the event loop."""
-        self.celery.send_task(
-            TASK_NAME,
-            args=[task_id, workload, ms, iterations, self.events_key, self.api_url],
-            task_id=task_id,
-        )
+    async def send(self, task_id: str, workload: str, ms: float, iterations: int) -> None:
+        job = QueuedJob(task_id, workload, ms, iterations, self.events_key, self.api_url)
+        await self.library.send(job)
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -56,6 +56,6 @@ class QueueDispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._consumer
         with contextlib.suppress(redis.RedisError, OSError):
-            await self._redis.delete(self.events_key)
-        await self._redis.aclose()
-        self.celery.close()
+            await self._events.delete(self.events_key)
+        await self._events.aclose()
+        await self.library.close()

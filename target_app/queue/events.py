@@ -1,4 +1,5 @@
-"""Task events from the workers back to the app: one Redis list per app process.
+"""Task events from the workers back to the app: one Redis list per app process, whatever the
+queue's own broker (BGBENCH_EVENTS_URL).
 
 A list, not pub/sub or Celery's own events: a message waits there until the app reads it, so
 no start or finish is lost while the app is busy, and they arrive in the order they were sent.
@@ -22,16 +23,35 @@ log = logging.getLogger("target_app.queue")
 STARTED, DONE, FAILED = "started", "done", "failed"
 _BATCH = 500
 
-_clients: dict[str, redis.Redis] = {}
+
+def _message(task_id: str, event: str, fields: dict[str, Any]) -> str:
+    return json.dumps({"id": task_id, "event": event, "at": time.time(), **fields})
 
 
-def report(broker_url: str, key: str, task_id: str, event: str, **fields: Any) -> None:
-    """Worker side: one event, sent at once (a worker killed later has still said it)."""
-    client = _clients.get(broker_url)
-    if client is None:  # one connection pool per worker process, made after the fork
-        client = _clients[broker_url] = redis.Redis.from_url(broker_url)
-    message = {"id": task_id, "event": event, "at": time.time(), **fields}
-    client.rpush(key, json.dumps(message))
+class Reporter:
+    """Worker side: each event sent at once (a worker killed later has still said it)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: redis.Redis | None = None
+
+    def report(self, key: str, task_id: str, event: str, **fields: Any) -> None:
+        if self._client is None:  # made on first use: after the worker's fork, not before
+            self._client = redis.Redis.from_url(self.url)
+        self._client.rpush(key, _message(task_id, event, fields))
+
+
+class AsyncReporter:
+    """The same, for workers that run their jobs on an event loop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: aioredis.Redis | None = None
+
+    async def report(self, key: str, task_id: str, event: str, **fields: Any) -> None:
+        if self._client is None:  # bound to the loop of its first use: the worker's
+            self._client = aioredis.Redis.from_url(self.url)
+        await self._client.rpush(key, _message(task_id, event, fields))
 
 
 def apply(ledger: TaskLedger, message: dict[str, Any]) -> None:

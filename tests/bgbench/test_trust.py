@@ -127,7 +127,9 @@ def _queue_cell(exit_code: int | None) -> Cell:
     cell = next(c for c in load_run(GOLDEN_RUN).cells if c.params.strategy == "queue" and c.server)
     assert cell.server is not None
     assert cell.accounting is not None
-    worker = QueueWorker("celery", 2, "prefork processes", exit_code, 2.2 if exit_code else None)
+    worker = QueueWorker(
+        "celery", "redis", 2, "prefork processes", exit_code, 2.2 if exit_code else None
+    )
     counts = replace(cell.accounting, enqueued=139, completed=24, failed=4, not_run=111, lost=0)
     unjudged = replace(cell, server=replace(cell.server, queue_worker=worker), accounting=counts)
     return trust.judged(unjudged, None)

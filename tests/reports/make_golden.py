@@ -15,6 +15,7 @@ from typing import Any
 
 from bgbench import hdr, trust
 from bgbench.contract import PROBE_REQUEST, THREADPOOL_TOKENS
+from bgbench.queues import facts
 from bgbench.results import codec, names, writer
 from bgbench.results.model import (
     Accounting,
@@ -378,6 +379,7 @@ def _params(spec: Spec) -> CellParams:
 def _raw_params(spec: Spec) -> dict[str, Any]:
     return {
         "strategy": spec.strategy,
+        "broker": "redis" if facts(spec.strategy) else None,
         "workload": spec.workload,
         "ms": spec.ms,
         "workers": spec.workers,

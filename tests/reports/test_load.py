@@ -188,3 +188,13 @@ def test_version_4_results_read_as_5_with_no_queue_worker_recorded(run_copy: Pat
     assert (run.schema_version, run.missing, len(run.cells)) == (4, (), 42)
     assert all(c.server.queue_worker is None for c in run.cells if c.server is not None)
     assert not any("worker_died" in c.flags for c in run.cells)
+
+
+def test_version_5_results_read_as_6_with_celery_over_redis(run_copy: Path) -> None:
+    _as_older(run_copy, 5, "params", "broker")  # version 5 ran Celery over Redis alone
+    run = load_run(run_copy)
+    assert (run.schema_version, run.missing, len(run.cells)) == (5, (), 42)
+    brokers = {c.params.strategy: c.params.broker for c in run.cells}
+    assert brokers["queue"] == "redis"
+    assert {b for s, b in brokers.items() if s != "queue"} == {None}
+    assert next(c.params.variant for c in run.cells if c.params.strategy == "queue") == "queue ×1"

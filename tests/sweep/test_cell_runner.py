@@ -34,7 +34,7 @@ def test_a_bug_in_the_harness_fails_the_cell_and_stops_the_target(
     spec = CellSpec(strategy="background", duration_s=1, warmup_s=0, drain_timeout_s=2)
     cell_dir = tmp_path / "cells" / "000-x"
 
-    cell = CellRun(spec, 0, cell_dir, NO_PINNING, "redis://127.0.0.1:1/0").run()
+    cell = CellRun(spec, 0, cell_dir, NO_PINNING).run()
 
     assert cell.status == "failed"
     assert cell.reason == "the sweep failed: RuntimeError: a bug (see harness.log)"
@@ -46,9 +46,6 @@ def test_a_bug_in_the_harness_fails_the_cell_and_stops_the_target(
     pid = int(found.group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert "Application shutdown complete" in server_log  # stopped politely, by SIGTERM
-
-
-NO_BROKER = "redis://127.0.0.1:1/0"
 
 
 def _timed(monkeypatch: pytest.MonkeyPatch, method: str) -> list[float]:
@@ -83,7 +80,7 @@ def test_a_backlog_past_the_drain_timeout_is_flagged_within_the_deadline(
         drain_timeout_s=drain_s,
     )
     cell_dir = tmp_path / "cells" / "000-x"
-    cell = CellRun(spec, 0, cell_dir, NO_PINNING, NO_BROKER).run()
+    cell = CellRun(spec, 0, cell_dir, NO_PINNING).run()
 
     assert cell.status == "ok", cell.reason  # a result of the system under test
     assert "drain_timeout" in cell.flags
@@ -113,7 +110,7 @@ def test_an_app_killed_at_its_stop_is_accounted_for_from_its_last_snapshot(
     monkeypatch.setattr(TargetProcess, "stop", killed_at_stop)
     spec = CellSpec(strategy="background", ms=10, rate=20, duration_s=1, warmup_s=0)
     cell_dir = tmp_path / "cells" / "000-x"
-    cell = CellRun(spec, 0, cell_dir, NO_PINNING, NO_BROKER).run()
+    cell = CellRun(spec, 0, cell_dir, NO_PINNING).run()
 
     assert not (cell_dir / names.SERVER_FINAL).exists()
     snapshot = json.loads((cell_dir / cell_runner.SERVER_METRICS).read_text())
@@ -128,7 +125,7 @@ def test_an_app_killed_at_its_stop_is_accounted_for_from_its_last_snapshot(
 def test_a_rate_no_load_generator_can_send_flags_the_cell_saturated(tmp_path: Path) -> None:
     # 20,000 req/s offered to /baseline: one Locust process manages a few thousand at most.
     spec = CellSpec(strategy="none", rate=20_000, duration_s=2, warmup_s=0)
-    cell = CellRun(spec, 0, tmp_path / "cells" / "000-x", NO_PINNING, NO_BROKER).run()
+    cell = CellRun(spec, 0, tmp_path / "cells" / "000-x", NO_PINNING).run()
 
     assert cell.status == "ok", cell.reason
     assert "saturated" in cell.flags, cell.flag_reasons

@@ -56,6 +56,29 @@ def test_impossible_combinations_are_skipped_and_said() -> None:
     assert [s.what for s in parsed.skipped] == ["process_pool × db", "process_pool × http"]
 
 
+def test_a_queue_runs_over_its_default_broker_unless_the_cell_names_another() -> None:
+    parsed = parse(
+        sweep(
+            matrix=[
+                {"strategy": ["celery", "arq"], "broker": ["redis", "rabbitmq"], "workers": 2},
+                {"strategy": ["queue", "background"], "workers": 2},
+            ]
+        ),
+        "t.toml",
+    )
+    assert [(c.label(i), c.broker) for i, c in enumerate(parsed.cells)] == [
+        ("000-celery-sleep10ms-w2-r50", "redis"),
+        ("001-celery+rabbitmq-sleep10ms-w2-r50", "rabbitmq"),
+        ("002-arq-sleep10ms-w2-r50", "redis"),
+        ("003-queue-sleep10ms-w2-r50", "redis"),
+        ("004-background-sleep10ms-wna-r50", None),  # no broker: it runs in the app
+    ]
+    assert [(s.what, s.reason) for s in parsed.skipped] == [
+        ("arq × rabbitmq", "arq runs over redis")
+    ]
+    assert [c.params().variant for c in parsed.cells[:2]] == ["celery ×2", "celery/rabbitmq ×2"]
+
+
 def test_repeats_and_the_closed_model() -> None:
     parsed = parse(
         sweep(defaults={"repeats": 2, "model": "closed", "users": 4}),

@@ -361,6 +361,9 @@ drain_timeout_s = 10
 [[matrix]]
 strategy = "queue"
 workers = [1, 2, 5]
+[[matrix]]
+strategy = "arq"
+workers = [1, 4]
 """
 
 
@@ -381,8 +384,11 @@ def test_a_queue_sweep_balances_its_accounting_in_every_cell(
         queue = cell["server"]["tasks"]["queue/sleep"]
         assert queue["completed"] > 0
         assert queue["run_time_us"]["p50"] >= 19_000
-        worker_log = (run_dir / names.CELLS_DIR / entry["cell_id"] / "worker.log").read_text()
-        assert f"concurrency: {cell['params']['workers']} (prefork)" in worker_log
+        worker = cell["server"]["queue_worker"]
+        library = {"queue": "celery"}.get(cell["params"]["strategy"], cell["params"]["strategy"])
+        assert (worker["library"], worker["broker"]) == (library, "redis")
+        assert worker["concurrency"] == cell["params"]["workers"]
+        assert worker["exit_code"] is None
 
 
 def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -> None:
@@ -392,10 +398,10 @@ def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     manifest = read(the_run(tmp_path / "r") / names.MANIFEST)
     assert [c["cell_id"] for c in manifest["cells"]] == ["000-none-none-wna-r30"]
-    (skipped,) = manifest["skipped"]
-    assert skipped["strategy"] == "queue"
-    assert f"no broker at {NO_BROKER}" in skipped["reason"]
-    assert "skipped queue" in result.stderr
+    assert [s["strategy"] for s in manifest["skipped"]] == ["queue over redis", "arq over redis"]
+    for skipped, count in zip(manifest["skipped"], (3, 2), strict=True):
+        assert skipped["reason"].startswith(f"{count} cells skipped: no redis at {NO_BROKER}")
+    assert "skipped queue over redis" in result.stderr
 
 
 def test_a_queue_only_sweep_without_a_broker_is_a_one_line_error(tmp_path: Path) -> None:
@@ -404,4 +410,4 @@ def test_a_queue_only_sweep_without_a_broker_is_a_one_line_error(tmp_path: Path)
     result = run_sweep(sweep_file, tmp_path / "r", broker=NO_BROKER)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert f"nothing to run: no broker at {NO_BROKER}" in result.stderr
+    assert f"nothing to run: 3 cells skipped: no redis at {NO_BROKER}" in result.stderr
