@@ -27,8 +27,10 @@ class QueueFacts:
     brokers: tuple[Broker, ...]  # the first is the default
     concurrency_is: str  # what the cell's `workers` sets, in words (also in cell.json)
     slots: Slots
-    # What a worker SIGKILLed mid-task does to that task, with the settings bgbench uses.
-    on_worker_kill: str
+    # What a worker SIGKILLed mid-task does to that task, with the settings bgbench uses
+    # (tests/target_app/test_queue.py holds each library to it).
+    redelivers: bool
+    on_worker_kill: str  # why it does, or does not
 
     @property
     def default_broker(self) -> Broker:
@@ -44,7 +46,8 @@ QUEUES: dict[str, QueueFacts] = {
             (Broker.REDIS, Broker.RABBITMQ),
             "prefork processes (--concurrency)",
             "processes",
-            "redelivered (acks late, rejected on worker loss)",
+            True,
+            "acks late, and rejected when its worker is lost",
         ),
         QueueFacts(
             "arq",
@@ -52,7 +55,44 @@ QUEUES: dict[str, QueueFacts] = {
             (Broker.REDIS,),
             "async jobs in one process (max_jobs)",
             "async",
-            "run again once its expiry passes (arq keeps the job until it ends)",
+            True,
+            "arq keeps a job until it ends; taken again once its in-progress mark expires",
+        ),
+        QueueFacts(
+            "dramatiq",
+            "dramatiq_queue",
+            (Broker.REDIS, Broker.RABBITMQ),
+            "threads in one process (--threads)",
+            "threads",
+            True,
+            "acked after the actor returns",
+        ),
+        QueueFacts(
+            "rq",
+            "rq_queue",
+            (Broker.REDIS,),
+            "worker processes (worker-pool --num-workers)",
+            "processes",
+            False,
+            "RQ moves it to the failed registry as abandoned",
+        ),
+        QueueFacts(
+            "taskiq",
+            "taskiq_queue",
+            (Broker.REDIS, Broker.RABBITMQ),
+            "async tasks in one process (--max-async-tasks)",
+            "async",
+            True,
+            "acked after it ran; over Redis, a stream message claimed once idle",
+        ),
+        QueueFacts(
+            "procrastinate",
+            "procrastinate_queue",
+            (Broker.POSTGRES,),
+            "async jobs in one process (--concurrency)",
+            "async",
+            False,
+            "its row stays `doing` until the user's own code retries stalled jobs",
         ),
     )
 }
@@ -64,3 +104,14 @@ ALIASES = {"queue": "celery"}
 def facts(strategy: str) -> QueueFacts | None:
     """The queue a strategy name stands for; None for the in-process strategies."""
     return QUEUES.get(ALIASES.get(strategy, strategy))
+
+
+def guarantees_markdown() -> str:
+    """The README's table of what each library does with a task whose worker is killed, one
+    row per library and broker (tests/test_readme.py checks the README against it)."""
+    rows = ["| library | broker | workers = | the killed task |", "| --- | --- | --- | --- |"]
+    for q in QUEUES.values():
+        outcome = "runs again" if q.redelivers else "**not run again**"
+        what = f"{q.concurrency_is} | {outcome}: {q.on_worker_kill}"
+        rows.extend(f"| {q.name} | {broker.value} | {what} |" for broker in q.brokers)
+    return "\n".join(rows)

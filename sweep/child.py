@@ -10,6 +10,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import psutil
+
 
 class Child:
     def __init__(self, log_path: Path, *, cpus: Sequence[int] | None = None) -> None:
@@ -79,6 +81,12 @@ class Child:
         pid is the group's id for as long as any member lives."""
         if self.process is None:
             return
+        # Descendants that made sessions of their own (RQ's work horses) are out of the
+        # group: kill them by pid, while the leader still knows them.
+        with contextlib.suppress(psutil.Error):
+            for descendant in psutil.Process(self.process.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    descendant.kill()
         with contextlib.suppress(ProcessLookupError):  # no one left in the group
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

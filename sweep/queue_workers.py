@@ -9,15 +9,19 @@ import socket
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bgbench.queues import Broker
 from sweep.child import Child
 
+if TYPE_CHECKING:
+    from target_app.queue.library import QueueLibrary
+
 # Where the sweep finds each broker: a variable the user may set, and its default here.
 BROKER_ENV: dict[Broker, tuple[str, str]] = {
     Broker.REDIS: ("BGBENCH_BROKER_URL", "redis://127.0.0.1:6379/0"),
-    Broker.RABBITMQ: ("BGBENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+    Broker.RABBITMQ: ("BGBENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672"),
     Broker.POSTGRES: ("BGBENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),
 }
 _HOW_TO_START = {
@@ -54,7 +58,7 @@ def check_broker(broker: Broker) -> None:
         ) from None
 
 
-def _library(env: Mapping[str, str]):  # type: ignore[no-untyped-def]
+def _library(env: Mapping[str, str]) -> QueueLibrary:
     # Imported here: a sweep without queue cells never loads a queue library.
     from target_app.queue.library import library  # noqa: PLC0415
     from target_app.settings import Settings  # noqa: PLC0415
@@ -89,7 +93,7 @@ class QueueWorker:
 
     @property
     def name(self) -> str:
-        return str(self.library.facts.name)
+        return self.library.facts.name
 
     @property
     def pid(self) -> int | None:

@@ -20,7 +20,7 @@ SERVICE_HINTS = {
         "start one with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379",
     ),
     "rabbitmq": (
-        "amqp://guest:guest@127.0.0.1:5672//",
+        "amqp://guest:guest@127.0.0.1:5672",
         "start one with: rabbitmq-server -detached",
     ),
     "postgres": (
