@@ -74,11 +74,14 @@ class Library(QueueLibrary):
         ]
 
     def purge(self) -> None:
-        broker.flush(self.queue)  # the queue and its dead letters (and delays, on RabbitMQ)
-        if isinstance(broker, RabbitmqBroker):
+        # A broker of these settings', not the module's: the sweep purges cell after cell,
+        # each with its own broker and queue, from one process.
+        own = create_broker(self.settings)
+        own.flush(self.queue)  # the queue and its dead letters (and delays, on RabbitMQ)
+        if isinstance(own, RabbitmqBroker):
             for name in (self.queue, f"{self.queue}.DQ", f"{self.queue}.XQ"):
-                broker.channel.queue_delete(name)
-        broker.close()
+                own.channel.queue_delete(name)
+        own.close()
 
 
 # Both sides: the app publishes through it, and `dramatiq` runs its actor.
