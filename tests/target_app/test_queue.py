@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -52,8 +52,23 @@ def bgbench_env(env: dict[str, str]) -> dict[str, str]:
     return {f"BGBENCH_{key.upper()}": value for key, value in env.items()}
 
 
-def start_worker(env: dict[str, str], log: Path) -> QueueWorker:
-    return QueueWorker(bgbench_env(env), log_path=log).start()
+StartWorker = Callable[[dict[str, str], Path], QueueWorker]
+
+
+@pytest.fixture
+def start_worker() -> Iterator[StartWorker]:
+    """Start the library's worker; every one started is stopped by pid when the test ends,
+    whatever happened in it (a failed assertion must not leave a worker running)."""
+    started: list[QueueWorker] = []
+
+    def start(env: dict[str, str], log: Path) -> QueueWorker:
+        worker = QueueWorker(bgbench_env(env), log_path=log)
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop(timeout_s=30)
 
 
 @pytest.fixture
@@ -62,7 +77,10 @@ def queue_target(start_target: StartTarget, queue_env: dict[str, str]) -> Target
 
 
 def test_a_queued_task_runs_on_a_worker_and_shows_in_the_metrics(
-    queue_target: TargetProcess, queue_env: dict[str, str], tmp_path: Path
+    queue_target: TargetProcess,
+    queue_env: dict[str, str],
+    tmp_path: Path,
+    start_worker: StartWorker,
 ) -> None:
     worker = start_worker(queue_env, tmp_path / "worker.log")
     try:
@@ -84,7 +102,10 @@ def test_a_queued_task_runs_on_a_worker_and_shows_in_the_metrics(
 
 
 def test_a_worker_killed_mid_task_has_it_run_again_or_not_as_its_library_says(
-    queue_target: TargetProcess, queue_env: dict[str, str], tmp_path: Path
+    queue_target: TargetProcess,
+    queue_env: dict[str, str],
+    tmp_path: Path,
+    start_worker: StartWorker,
 ) -> None:
     first = start_worker(queue_env, tmp_path / "first.log")
     with httpx.Client(base_url=queue_target.url, timeout=30) as client:
