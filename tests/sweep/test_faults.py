@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 import pytest
 
+from bgbench.queues import QUEUES
 from bgbench.results import names
 from bgbench.results.reader import load_run
 from tests.conftest import require_service, unavailable
@@ -61,7 +62,7 @@ FAULTS = {
         "partial, exit 1; the next cell runs",
     ),
     "queue_worker_sigkill_mid_cell": Fault(
-        "Celery worker's main process killed (SIGKILL) mid-cell",
+        "a queue worker's main process killed (SIGKILL) mid-cell, for each library",
         "ok, flagged `worker_died` (untrusted): its exit code, when, and what ran",
         "adding up: what completed; the tasks it was running as failed (abandoned at the "
         "drain), the backlog as never run",
@@ -120,6 +121,7 @@ rate = 20
 workload = "{workload}"
 ms = {ms}
 drain_timeout_s = {drain}
+workers = {workers}
 [[matrix]]
 strategy = [{strategies}]
 """
@@ -133,11 +135,19 @@ def sweep_file(
     ms: float = 20,
     drain: float = 10,
     strategies: tuple[str, ...] = ("background",),
+    workers: int = 5,
 ) -> Path:
     path = tmp_path / "fault.toml"
     listed = ", ".join(f'"{s}"' for s in strategies)
     path.write_text(
-        ONE_CELL.format(duration=duration, workload=workload, ms=ms, drain=drain, strategies=listed)
+        ONE_CELL.format(
+            duration=duration,
+            workload=workload,
+            ms=ms,
+            drain=drain,
+            strategies=listed,
+            workers=workers,
+        )
     )
     return path
 
@@ -231,35 +241,50 @@ def test_sigterm_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
     assert (accounting["failed"], accounting["not_run"], accounting["lost"]) == (0, 0, 0)
 
 
-def celery_main(sweep_pid: int) -> psutil.Process:
-    """The cell's Celery worker's main process (the parent of its pool processes)."""
+# How each library's worker is started (`python -m <module> ...`): its main process is the
+# sweep's own child with that command.
+WORKER_MODULE = {
+    "celery": "celery",
+    "arq": "arq",
+    "dramatiq": "dramatiq",
+    "rq": "rq.cli",
+    "taskiq": "taskiq",
+    "procrastinate": "procrastinate",
+}
+
+
+def worker_main(sweep_pid: int, library: str) -> psutil.Process:
+    """The cell's queue worker's main process (the parent of any pool processes it has)."""
 
     def main() -> psutil.Process | None:
-        for child in psutil.Process(sweep_pid).children(recursive=True):
+        for child in psutil.Process(sweep_pid).children():
             try:
-                command = " ".join(child.cmdline())
-                parent = child.parent()
-                parent_command = " ".join(parent.cmdline()) if parent else ""
+                if child.cmdline()[1:3] == ["-m", WORKER_MODULE[library]]:
+                    return child
             except psutil.NoSuchProcess:  # a short-lived helper process, gone already
                 continue
-            if "celery" in command and " worker" in command and "celery" not in parent_command:
-                return child
         return None
 
     found: psutil.Process = wait_for(main)
     return found
 
 
-def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
-    require_service("redis")
+def test_every_library_has_its_worker_module() -> None:
+    assert set(WORKER_MODULE) == set(QUEUES)
+
+
+@pytest.mark.parametrize("library", list(QUEUES))
+def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any, library: str) -> None:
+    facts = QUEUES[library]
+    require_service(facts.default_broker.value)
     out = tmp_path / "results"
-    # One worker process, 200 ms tasks at 20 req/s: a backlog grows from the first second,
-    # so the kill leaves work queued that no one will run.
-    definition = sweep_file(tmp_path, duration=6, ms=200, drain=5, strategies=("celery",))
+    # One slot, 200 ms tasks at 20 req/s: a backlog grows from the first second, so the kill
+    # leaves work queued that no one will run.
+    definition = sweep_file(tmp_path, duration=6, ms=200, drain=5, strategies=(library,), workers=1)
     running = start_sweep(definition, out, "--no-report")
     under_load(out)
-    worker = celery_main(running.pid)
-    pool = worker.children()
+    worker = worker_main(running.pid, library)
+    pool = worker.children(recursive=True)
     worker.send_signal(signal.SIGKILL)  # the main process only, as `kill -9 <pid>` does
     running.communicate(timeout=180)
     assert running.returncode == 0  # the cell is flagged, not failed: the run completes
@@ -267,19 +292,19 @@ def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any) -> None
     assert cell["status"] == "ok", cell["reason"]
     assert "worker_died" in cell["flags"]
     record = cell["server"]["queue_worker"]
-    assert (record["library"], record["exit_code"]) == ("celery", -signal.SIGKILL)
+    assert (record["library"], record["exit_code"]) == (library, -signal.SIGKILL)
     assert 0 < record["died_at_s"] < 6 + 5
     accounting = cell["accounting"]
     enqueued = balanced(accounting)
     assert enqueued == answered(cell) > 0  # one task per accepted request
     assert accounting["not_run"] > 0  # the backlog the kill left
     assert accounting["completed"] > 0  # what ran before it
-    # The tasks its pool was running: abandoned at the app's drain, which counts them failed.
+    # The tasks it was running: abandoned at the app's drain, which counts them failed.
     assert accounting["failed"] == cell["server"]["shutdown"]["unfinished_at_shutdown"]
     reason = cell["flag_reasons"]["worker_died"]
     assert f"{accounting['not_run']} never ran" in reason
     assert f"{accounting['completed']} completed" in reason
-    # The pool processes the dead main process left are stopped with its process group.
+    # Whatever the dead main process left running is stopped with its process group.
     assert not [p for p in pool if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
