@@ -411,6 +411,43 @@ def tasks_not_run(groups: Groups) -> list[Finding]:
     return found
 
 
+def _worker_rss_mib(point: Point) -> tuple[float, int] | None:
+    """The queue worker's memory at its highest, over the point's trusted cells, and how many
+    processes it was summed over."""
+    read = [
+        (worker.rss_mib, worker.processes or 0)
+        for cell in point.trusted
+        if cell.server is not None
+        and (worker := cell.server.queue_worker) is not None
+        and worker.rss_mib is not None
+    ]
+    return max(read) if read else None
+
+
+def queue_memory(groups: Groups) -> list[Finding]:
+    """What the published queue benchmarks report, on bgbench's cells: each queue worker's
+    memory and what it finished per MiB of it."""
+    found = []
+    points = {id(p): (s, p) for s in groups for p in s.points if p.usable}.values()
+    for where, point in ((s.label, p) for s, p in points):
+        memory = _worker_rss_mib(point)
+        done = capacity.completed_per_second(point)
+        if memory is None or done is None:
+            continue
+        rss, processes = memory
+        per = Interval(done.estimate * 100 / rss, done.low * 100 / rss, done.high * 100 / rss)
+        summed = "1 process" if processes == 1 else f"{processes} processes"
+        text = (
+            f"At {where}, {point.params.variant}: its worker took up to {significant(rss)} MiB "
+            f"(resident, summed over {summed}) and finished {significant(done.estimate)} "
+            f"tasks/s: {significant(per.estimate)} tasks/s per 100 MiB (95% CI "
+            f"{significant(per.low)} to {significant(per.high)})."
+        )
+        measure = Measure(f"tasks/s per 100 MiB, {point.params.variant}", per)
+        found.append(Finding("queue_memory", where, text, (measure,), point.cell_ids))
+    return found
+
+
 def _bounded_queue(group: Sequence[Point], point: Point, theory: capacity.Theory) -> str:
     """What a bounded queue would have done instead: measured, where the slice has the same
     strategy with a queue limit; else from theory, for the executor's `queue_limit`."""
@@ -544,6 +581,11 @@ KINDS: dict[str, _Kind] = {
         "Background tasks that never ran",
         "a trusted cell with background tasks",
         tasks_not_run,
+    ),
+    "queue_memory": _Kind(
+        "What each queue's worker costs in memory, and finishes per MiB",
+        "a trusted queue cell whose worker's memory was measured (results version 7)",
+        queue_memory,
     ),
 }
 

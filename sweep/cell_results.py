@@ -413,6 +413,19 @@ def resources(series: TimeSeries) -> Resources | None:
     )
 
 
+def worker_memory(worker: QueueWorker | None, measured: Sequence[Sample]) -> QueueWorker | None:
+    """The queue worker as watched, with its memory at its highest measured second: what a
+    machine must have for it (RSS summed over its processes, so a forked pool's shared pages
+    count in each: an upper bound, as for the server's)."""
+    if worker is None:
+        return None
+    read = [s.worker_resources for s in measured if s.worker_resources is not None]
+    if not read:
+        return worker
+    peak = max(read, key=lambda r: r.rss_bytes)
+    return replace(worker, rss_mib=round(peak.rss_mib, 1), processes=peak.processes)
+
+
 def _server(
     measured: Sequence[Sample], final: Mapping[str, Any] | None
 ) -> tuple[ServerMetrics, dict[str, dict[str, str]], str, dict[str, str]]:
@@ -495,7 +508,11 @@ def build(outcome: CellOutcome) -> Cell:
         metrics = client_metrics(client, outcome.locust)
         server, task_histograms, loop_lag, by_route = _server(measured, outcome.final)
         series = timeseries(client, outcome.samples, client.get("offered_rps"))
-        server = replace(server, resources=resources(series), queue_worker=outcome.queue_worker)
+        server = replace(
+            server,
+            resources=resources(series),
+            queue_worker=worker_memory(outcome.queue_worker, measured),
+        )
         cell = replace(
             cell,
             client=metrics,

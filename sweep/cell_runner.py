@@ -163,6 +163,7 @@ class CellRun:
             server_pids=lambda: [p for p in (target.live_pid, worker and worker.pid) if p],
             loadgen_pids=lambda: [locust.pid] if locust.pid else [],
             pinning=self.pinning,
+            worker_pids=lambda: [worker.pid] if worker and worker.pid else [],
         )
         self.samples = sampler.samples  # kept even if what follows breaks
         sampler.start()

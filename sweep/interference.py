@@ -98,13 +98,19 @@ class Walk:
     loadgen: ProcessTimes = field(default_factory=dict)
     # The sweep process itself (all its threads, not its children: those are the trees).
     own: ProcessTimes = field(default_factory=dict)
+    # The queue worker's tree: part of the server's, and read apart for its own memory.
+    worker: ProcessTimes = field(default_factory=dict)
 
 
 def walk(
-    server_pids: Collection[int], loadgen_pids: Collection[int], own_pid: int | None = None
+    server_pids: Collection[int],
+    loadgen_pids: Collection[int],
+    own_pid: int | None = None,
+    worker_pids: Collection[int] = (),
 ) -> Walk:
     """One pass over all processes (the one psutil would make per tree to find children),
-    then the server trees, the load generator trees and own_pid alone, in that order."""
+    then the queue worker's trees, the server trees (which include the worker's), the load
+    generator trees and own_pid alone, in that order."""
     children: dict[int, list[int]] = {}
     times: dict[int, tuple[float, float]] = {}
     for process in psutil.process_iter(["ppid", "cpu_times", "create_time"]):
@@ -131,10 +137,11 @@ def walk(
                 stack += children.get(pid, [])
         return found
 
-    server = collect(server_pids, recursive=True)
+    worker = collect(worker_pids, recursive=True)
+    server = {**worker, **collect(server_pids, recursive=True)}
     loadgen = collect(loadgen_pids, recursive=True)
     own = collect([] if own_pid is None else [own_pid], recursive=False)
-    return Walk(server, loadgen, own)
+    return Walk(server, loadgen, own, worker)
 
 
 def own_seconds(before: ProcessTimes, after: ProcessTimes) -> float:

@@ -52,6 +52,7 @@ class Sample:
     loadgen_cpu: float | None
     interference: Interference | None = None
     resources: TreeResources | None = None  # the server's tree: RSS and open descriptors
+    worker_resources: TreeResources | None = None  # the queue worker's tree, of the server's
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Sampler:
     errors: list[str] = field(default_factory=list)
     # None: all CPUs are one group, for the server and the load generator alike.
     pinning: Pinning | None = None
+    # The queue worker's main process, also among server_pids: its tree's memory, apart.
+    worker_pids: Callable[[], list[int]] = list
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -99,17 +102,20 @@ class Sampler:
 
     def _measure(
         self,
-    ) -> tuple[float | None, float | None, Interference | None, TreeResources | None]:
-        """Server CPU, load generator CPU, interference and the server tree's memory and
-        files, from one walk of the processes: this runs every second on the load
-        generator's core, so the walk is made once (its server tree is what is read)."""
+    ) -> tuple[
+        float | None, float | None, Interference | None, TreeResources | None, TreeResources | None
+    ]:
+        """Server CPU, load generator CPU, interference, the server tree's memory and files
+        and the queue worker's, from one walk of the processes: this runs every second on the
+        load generator's core, so the walk is made once (its trees are what is read)."""
         server_pids, loadgen_pids = self.server_pids(), self.loadgen_pids()
-        now = walk(server_pids, loadgen_pids, os.getpid())
+        now = walk(server_pids, loadgen_pids, os.getpid(), self.worker_pids())
         return (
             self._server_cpu.update(now.server if server_pids else None),
             self._loadgen_cpu.update(now.loadgen if loadgen_pids else None),
             self._interference.update(now),
             measure(pid for pid, _ in now.server),
+            measure(pid for pid, _ in now.worker) if now.worker else None,
         )
 
     def _run(self) -> None:

@@ -229,6 +229,10 @@ class QueueWorker:
     concurrency_is: str  # what `concurrency` counts: "prefork processes" for Celery
     exit_code: int | None  # null: it ran until the sweep stopped it
     died_at_s: float | None  # seconds after the load began; null: it did not die
+    # Its resident memory at its highest second of the measured phase, summed over its
+    # processes (the main one and its pool), and how many those were: null if never sampled.
+    rss_mib: float | None = None
+    processes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

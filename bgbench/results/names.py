@@ -15,7 +15,9 @@ from __future__ import annotations
 # 6: one queue strategy per library, over a broker: `params.broker` (null for the strategies
 #    in the app's process) and `server.queue_worker.broker`. Version 5 is read as 6 with
 #    Celery over Redis, the only queue it ran.
-SCHEMA_VERSION = 6
+# 7: the queue worker's own memory: `server.queue_worker.rss_mib` (its highest second, summed
+#    over its processes) and `processes`. Version 6 is read as 7 with neither measured.
+SCHEMA_VERSION = 7
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"

@@ -46,15 +46,30 @@ def _from_5(cell: CellData) -> dict[str, Any]:
     return upgraded
 
 
+def _from_6(cell: CellData) -> dict[str, Any]:
+    """Version 6 did not measure the queue worker's memory apart from the server's."""
+    upgraded = dict(cell)
+    server = cell.get("server")
+    if isinstance(server, Mapping) and isinstance(server.get("queue_worker"), Mapping):
+        unmeasured = {"rss_mib": None, "processes": None}
+        upgraded["server"] = {**server, "queue_worker": {**server["queue_worker"], **unmeasured}}
+    return upgraded
+
+
 # version -> the step to the next one
-_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {3: _from_3, 4: _from_4, 5: _from_5}
+_STEPS: dict[int, Callable[[CellData], dict[str, Any]]] = {
+    3: _from_3,
+    4: _from_4,
+    5: _from_5,
+    6: _from_6,
+}
 
 
 # Versions whose cells mean the same things where both have them: a later one only records
-# more of what happened (5: the queue worker; 6: the broker, which 5 implies), so `compare`
-# may set them side by side. Version 3 lacks the remote-load keys of `params` that 4 added, so
-# it is compared only with itself.
-_COMPARABLE = frozenset({4, 5, 6})
+# more of what happened (5: the queue worker; 6: the broker, which 5 implies; 7: the worker's
+# memory), so `compare` may set them side by side. Version 3 lacks the remote-load keys of
+# `params` that 4 added, so it is compared only with itself.
+_COMPARABLE = frozenset({4, 5, 6, 7})
 
 
 def comparable(version_a: int, version_b: int) -> bool:

@@ -28,6 +28,7 @@ from bgbench.results.model import (
     LoadGen,
     ManifestCell,
     Probe,
+    QueueWorker,
     SecondHistograms,
     ServerMetrics,
     Summary,
@@ -514,8 +515,27 @@ def _server(spec: Spec, requests: int) -> tuple[ServerMetrics, dict[str, dict[st
         cpu_percent=35.0,
         latency=None,
         shutdown={"drained": True, "waited_s": 0.2},
+        queue_worker=_queue_worker(spec),
     )
     return server, encoded, series
+
+
+def _queue_worker(spec: Spec) -> QueueWorker | None:
+    """Celery's prefork worker as the sweep watched it: its main process and its pool, each
+    about as big as a real one on this machine."""
+    queue = facts(spec.strategy)
+    if queue is None or spec.workers is None:
+        return None
+    return QueueWorker(
+        library=queue.name,
+        broker=queue.default_broker.value,
+        concurrency=spec.workers,
+        concurrency_is=queue.concurrency_is,
+        exit_code=None,
+        died_at_s=None,
+        rss_mib=60.0 + 50.0 * spec.workers,
+        processes=1 + spec.workers,
+    )
 
 
 def _per_second(index: int, series: Series) -> SecondHistograms:

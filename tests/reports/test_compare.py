@@ -129,12 +129,13 @@ def test_a_cell_that_breaks_is_a_regression(tmp_path: Path, golden_run: Run) -> 
     )
 
 
-@pytest.mark.parametrize("version", [4, 5])
-def test_a_version_4_or_5_run_is_compared_with_a_version_6_one(
+@pytest.mark.parametrize("version", [4, 5, 6])
+def test_a_version_4_5_or_6_run_is_compared_with_a_version_7_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], version: int
 ) -> None:
-    # 5 and 6 only record more (the queue worker, its broker): the cells mean the same things.
-    assert SCHEMA_VERSION == 6
+    # 5, 6 and 7 only record more (the queue worker, its broker, its memory): the cells mean
+    # the same things.
+    assert SCHEMA_VERSION == 7
     older = Path(shutil.copytree(GOLDEN_RUN, tmp_path / "older"))
     manifest = older / "manifest.json"
     data = json.loads(manifest.read_text())

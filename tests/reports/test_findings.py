@@ -273,6 +273,17 @@ def test_tasks_not_run(found: Findings) -> None:
     assert "failing never ran 2000 of 7200 background tasks" in finding.text
 
 
+def test_queue_memory_divides_what_the_worker_finished_by_its_memory(found: Findings) -> None:
+    by_cells = {f.cells: f for f in found.found if f.kind == "queue_memory"}
+    # The trusted queue cells at 50 req/s of 5 ms tasks: each keeps up, 50 tasks/s, with a
+    # worker of 60 MiB plus 50 per pool process (the ×4 cell is flagged: not counted).
+    assert set(by_cells) == {("035-queue-cpu5ms-w1-r50",), ("036-queue-cpu5ms-w2-r50",)}
+    one, two = by_cells[("035-queue-cpu5ms-w1-r50",)], by_cells[("036-queue-cpu5ms-w2-r50",)]
+    assert one.measures[0].interval.estimate == pytest.approx(50 * 100 / 110)
+    assert two.measures[0].interval.estimate == pytest.approx(50 * 100 / 160)
+    assert "its worker took up to 110 MiB (resident, summed over 2 processes)" in one.text
+
+
 def test_no_finding_uses_a_flagged_cell(found: Findings) -> None:
     flagged = {
         "005-background_blocking-sleep200ms-wna-r100",

@@ -164,6 +164,19 @@ def test_walk_finds_descendants_and_counts_each_process_once() -> None:
         child.wait()
 
 
+def test_walk_reads_the_queue_workers_tree_apart_and_as_the_servers() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        me = os.getpid()
+        found = walk([me, worker.pid], [], None, [worker.pid])
+        assert {pid for pid, _ in found.worker} == {worker.pid}
+        assert {pid for pid, _ in found.server} >= {me, worker.pid}  # still the server's
+        assert walk([me], [], None).worker == {}  # no worker named: none read
+    finally:
+        worker.kill()
+        worker.wait()
+
+
 def test_measure_per_cpu_subtracts_own_time_from_own_cpus() -> None:
     stat = FakeStat(ZERO, two_cpus(50, 20, steal1=3))
     found = measure_per_cpu([0, 1], [1], 0.05, read_stat=stat, hz=100)

@@ -42,9 +42,12 @@ def test_sampler_measures_cpu_and_interference_from_one_walk_per_tick(
     walks: list[Walk] = []
 
     def counting_walk(
-        server: Collection[int], loadgen: Collection[int], own: int | None = None
+        server: Collection[int],
+        loadgen: Collection[int],
+        own: int | None = None,
+        worker: Collection[int] = (),
     ) -> Walk:
-        walks.append(found := real_walk(server, loadgen, own))
+        walks.append(found := real_walk(server, loadgen, own, worker))
         return found
 
     monkeypatch.setattr(sampler_module, "walk", counting_walk)

@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from bgbench import hdr
+from bgbench.queues import QUEUES
 from bgbench.results import names
 from tests.conftest import require_service
 
@@ -401,6 +402,10 @@ def test_a_sweep_of_every_queue_balances_its_accounting_in_every_cell(
         assert (worker["library"], worker["broker"]) == (library, cell["params"]["broker"])
         assert worker["concurrency"] == cell["params"]["workers"]
         assert worker["exit_code"] is None
+        # Its own memory: the main process, and a pool where its library forks one.
+        assert worker["rss_mib"] > 10
+        pool = worker["concurrency"] if QUEUES[library].slots == "processes" else 0
+        assert worker["processes"] >= 1 + pool
 
 
 def test_without_a_broker_the_queue_cells_are_skipped_and_said(tmp_path: Path) -> None:
