@@ -20,6 +20,69 @@ class Broker(StrEnum):
 Slots = Literal["processes", "threads", "async"]
 
 
+class Fault(StrEnum):
+    """What the guarantee tests do to a queue (tests/target_app/test_queue_faults.py)."""
+
+    WORKER_KILL = "worker_kill"
+    BROKER_RESTART = "broker_restart"
+    BROKER_CRASH = "broker_crash"
+
+
+# Each fault in words, per broker: exactly what the tests do.
+_FAULT_WORDS: dict[Fault, dict[Broker, str]] = {
+    Fault.WORKER_KILL: dict.fromkeys(Broker, "worker SIGKILLed mid-task, then started again"),
+    Fault.BROKER_RESTART: {
+        Broker.REDIS: "Redis restarted (SIGTERM), with AOF and appendfsync always",
+        Broker.RABBITMQ: "RabbitMQ restarted (rabbitmqctl stop)",
+        Broker.POSTGRES: "PostgreSQL restarted (pg_ctl stop -m fast)",
+    },
+    Fault.BROKER_CRASH: {
+        Broker.REDIS: "Redis SIGKILLed and started again, without persistence (as here)",
+        Broker.RABBITMQ: "RabbitMQ SIGKILLed and started again",
+        Broker.POSTGRES: "PostgreSQL crashed (pg_ctl stop -m immediate) and started again",
+    },
+}
+
+# The tasks of each fault's scenario, on a worker of one slot: the killed worker's one task;
+# for the broker, one task running, three queued behind it, and one sent after the restart.
+SCENARIO_TASKS = {Fault.WORKER_KILL: 1, Fault.BROKER_RESTART: 5, Fault.BROKER_CRASH: 5}
+
+
+def fault_words(fault: Fault, broker: Broker) -> str:
+    return _FAULT_WORDS[fault][broker]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a fault's scenario ended with, as its test found it: of its tasks, how many
+    finished, how many started twice, and how many never finished (lost: gone from the
+    broker, or kept where nothing runs them again)."""
+
+    ran: int
+    twice: int
+    lost: int
+    why: str
+
+
+def _redelivered(why: str) -> Outcome:
+    return Outcome(ran=1, twice=1, lost=0, why=why)
+
+
+def _abandoned(why: str) -> Outcome:
+    return Outcome(ran=0, twice=0, lost=1, why=why)
+
+
+def _kept(why: str = "the queue was on disk and the worker reconnected") -> Outcome:
+    return Outcome(ran=5, twice=0, lost=0, why=why)
+
+
+# Redis without persistence starts empty: the three tasks queued behind the running one are
+# gone; the running one and the one sent after the restart run.
+_REDIS_EMPTIED = Outcome(
+    ran=2, twice=0, lost=3, why="the queued tasks went with Redis's memory; the worker reconnected"
+)
+
+
 @dataclass(frozen=True)
 class QueueFacts:
     name: str  # the strategy's name, and `queue_library` in the app's settings
@@ -27,72 +90,130 @@ class QueueFacts:
     brokers: tuple[Broker, ...]  # the first is the default
     concurrency_is: str  # what the cell's `workers` sets, in words (also in cell.json)
     slots: Slots
-    # What a worker SIGKILLed mid-task does to that task, with the settings bgbench uses
-    # (tests/target_app/test_queue.py holds each library to it).
-    redelivers: bool
-    on_worker_kill: str  # why it does, or does not
+    # What each fault did, with the settings bgbench uses, per broker: the tests in
+    # tests/target_app/test_queue_faults.py hold each library to it, and the README's table
+    # is made from it.
+    outcomes: dict[tuple[Broker, Fault], Outcome]
 
     @property
     def default_broker(self) -> Broker:
         return self.brokers[0]
+
+    def redelivers(self, broker: Broker) -> bool:
+        """Whether a worker SIGKILLed mid-task has its task run again."""
+        return self.outcomes[broker, Fault.WORKER_KILL].twice == 1
+
+
+def _on(broker: Broker, **outcomes: Outcome) -> dict[tuple[Broker, Fault], Outcome]:
+    return {(broker, Fault(fault)): outcome for fault, outcome in outcomes.items()}
 
 
 QUEUES: dict[str, QueueFacts] = {
     q.name: q
     for q in (
         QueueFacts(
-            "celery",
-            "celery_queue",
-            (Broker.REDIS, Broker.RABBITMQ),
-            "prefork processes (--concurrency)",
-            "processes",
-            True,
-            "acks late, and rejected when its worker is lost",
+            name="celery",
+            module="celery_queue",
+            brokers=(Broker.REDIS, Broker.RABBITMQ),
+            concurrency_is="prefork processes (--concurrency)",
+            slots="processes",
+            outcomes={
+                **_on(
+                    Broker.REDIS,
+                    worker_kill=_redelivered("acks late, and rejected when its worker is lost"),
+                    broker_restart=_kept(),
+                    broker_crash=_REDIS_EMPTIED,
+                ),
+                **_on(
+                    Broker.RABBITMQ,
+                    worker_kill=_redelivered("acks late, and rejected when its worker is lost"),
+                ),
+            },
         ),
         QueueFacts(
-            "arq",
-            "arq_queue",
-            (Broker.REDIS,),
-            "async jobs in one process (max_jobs)",
-            "async",
-            True,
-            "arq keeps a job until it ends; taken again once its in-progress mark expires",
+            name="arq",
+            module="arq_queue",
+            brokers=(Broker.REDIS,),
+            concurrency_is="async jobs in one process (max_jobs)",
+            slots="async",
+            outcomes=_on(
+                Broker.REDIS,
+                worker_kill=_redelivered(
+                    "arq keeps a job until it ends; taken again once its in-progress mark expires"
+                ),
+                broker_restart=_kept(),
+                broker_crash=_REDIS_EMPTIED,
+            ),
         ),
         QueueFacts(
-            "dramatiq",
-            "dramatiq_queue",
-            (Broker.REDIS, Broker.RABBITMQ),
-            "threads in one process (--threads)",
-            "threads",
-            True,
-            "acked after the actor returns",
+            name="dramatiq",
+            module="dramatiq_queue",
+            brokers=(Broker.REDIS, Broker.RABBITMQ),
+            concurrency_is="threads in one process (--threads)",
+            slots="threads",
+            outcomes={
+                **_on(
+                    Broker.REDIS,
+                    worker_kill=_redelivered("acked after the actor returns"),
+                    broker_restart=_kept(),
+                    broker_crash=Outcome(
+                        ran=3,
+                        twice=0,
+                        lost=2,
+                        why="the queued tasks went with Redis's memory, but for the one the "
+                        "worker had prefetched",
+                    ),
+                ),
+                **_on(Broker.RABBITMQ, worker_kill=_redelivered("acked after the actor returns")),
+            },
         ),
         QueueFacts(
-            "rq",
-            "rq_queue",
-            (Broker.REDIS,),
-            "worker processes (worker-pool --num-workers)",
-            "processes",
-            False,
-            "RQ moves it to the failed registry as abandoned",
+            name="rq",
+            module="rq_queue",
+            brokers=(Broker.REDIS,),
+            concurrency_is="worker processes (worker-pool --num-workers)",
+            slots="processes",
+            outcomes=_on(
+                Broker.REDIS,
+                worker_kill=_abandoned("RQ moves it to the failed registry as abandoned"),
+                broker_restart=_kept(),
+                broker_crash=_REDIS_EMPTIED,
+            ),
         ),
         QueueFacts(
-            "taskiq",
-            "taskiq_queue",
-            (Broker.REDIS, Broker.RABBITMQ),
-            "async tasks in one process (--max-async-tasks)",
-            "async",
-            True,
-            "acked after it ran; over Redis, a stream message claimed once idle",
+            name="taskiq",
+            module="taskiq_queue",
+            brokers=(Broker.REDIS, Broker.RABBITMQ),
+            concurrency_is="async tasks in one process (--max-async-tasks)",
+            slots="async",
+            outcomes={
+                **_on(
+                    Broker.REDIS,
+                    worker_kill=_redelivered("acked after it ran; claimed again once idle"),
+                    broker_restart=_kept(),
+                    broker_crash=Outcome(
+                        ran=2,
+                        twice=0,
+                        lost=3,
+                        why="the queued tasks went with Redis's memory; the worker process died "
+                        "on the missing consumer group, and taskiq started it again",
+                    ),
+                ),
+                **_on(Broker.RABBITMQ, worker_kill=_redelivered("acked after it ran")),
+            },
         ),
         QueueFacts(
-            "procrastinate",
-            "procrastinate_queue",
-            (Broker.POSTGRES,),
-            "async jobs in one process (--concurrency)",
-            "async",
-            False,
-            "its row stays `doing` until the user's own code retries stalled jobs",
+            name="procrastinate",
+            module="procrastinate_queue",
+            brokers=(Broker.POSTGRES,),
+            concurrency_is="async jobs in one process (--concurrency)",
+            slots="async",
+            outcomes=_on(
+                Broker.POSTGRES,
+                worker_kill=_abandoned(
+                    "its row stays `doing` until the user's own code retries stalled jobs"
+                ),
+            ),
         ),
     )
 }
@@ -107,11 +228,22 @@ def facts(strategy: str) -> QueueFacts | None:
 
 
 def guarantees_markdown() -> str:
-    """The README's table of what each library does with a task whose worker is killed, one
-    row per library and broker (tests/test_readme.py checks the README against it)."""
-    rows = ["| library | broker | workers = | the killed task |", "| --- | --- | --- | --- |"]
+    """The README's table of what each fault did to each library over each broker, one row
+    per library, broker and fault (tests/target_app/test_queue.py checks the README's)."""
+    rows = [
+        "| library | broker | fault | finished | ran twice | lost | why |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for q in QUEUES.values():
-        outcome = "runs again" if q.redelivers else "**not run again**"
-        what = f"{q.concurrency_is} | {outcome}: {q.on_worker_kill}"
-        rows.extend(f"| {q.name} | {broker.value} | {what} |" for broker in q.brokers)
+        for broker in q.brokers:
+            for fault in Fault:
+                outcome = q.outcomes.get((broker, fault))
+                if outcome is None:
+                    continue
+                of = SCENARIO_TASKS[fault]
+                lost = f"**{outcome.lost}**" if outcome.lost else "0"
+                rows.append(
+                    f"| {q.name} | {broker.value} | {fault_words(fault, broker)} | "
+                    f"{outcome.ran} of {of} | {outcome.twice} | {lost} | {outcome.why} |"
+                )
     return "\n".join(rows)

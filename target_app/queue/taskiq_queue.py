@@ -43,6 +43,10 @@ def create_broker(settings: Settings) -> AsyncBroker:
         settings.broker_url,
         queue_name=queue,
         idle_timeout=settings.queue_visibility_timeout_s * 1000,
+        # From the stream's start, not its end ("$", the default), when the group is made:
+        # a worker that makes it after messages were sent (Redis restarted empty, and the app
+        # sent on before the worker came back) runs them instead of skipping them.
+        consumer_id="0",
     )
 
 
