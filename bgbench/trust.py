@@ -20,6 +20,10 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
 - `worker_died`: the queue strategy's worker exited before the sweep stopped it. The system
   under test broke, not the measurement: the cell's tasks stopped running, so its completion
   lag describes only those that ran. Untrusted, and `compare` calls it a breakage.
+- `broker_lost`: the queue's broker lost tasks: the app enqueued them, they never started,
+  and once the worker stopped the broker no longer held them (a broker that restarted
+  without its data). Counted apart (`accounting.lost_in_broker`), not as the drain's not run.
+  Untrusted and a breakage, like `worker_died`.
 - `memory_growth`, `fd_growth`: the app's memory (RSS of its process tree) or open file
   descriptors grew without levelling off over a cell of 2 minutes or more (`growth`). A
   finding about the app, a leak to look for, not a fault of the measurement: the cell stays
@@ -68,7 +72,7 @@ FDS_SLOPE_PER_MIN = 2.0
 MEASUREMENT = ("saturated", "generator_late", "interference", "dropped", "incomplete")
 # Flags that mean the system under test lost a part the cell depends on: untrusted too, but a
 # breakage, not a doubt about how it was measured.
-BROKEN = ("worker_died",)
+BROKEN = ("worker_died", "broker_lost")
 UNTRUSTED = MEASUREMENT + BROKEN
 
 
@@ -241,6 +245,18 @@ def worker_died(cell: Cell) -> str | None:
     return reason
 
 
+def broker_lost(cell: Cell) -> str | None:
+    """What the queue's broker lost of the cell's tasks, in its own counts."""
+    counts, worker = cell.accounting, cell.server.queue_worker if cell.server else None
+    if counts is None or worker is None or not counts.lost_in_broker:
+        return None
+    return (
+        f"the {worker.broker} broker lost {counts.lost_in_broker} of the {counts.enqueued} "
+        f"tasks enqueued: they never started, and once the {worker.library} worker stopped it "
+        f"held {worker.held_at_stop} of the cell's jobs, where {counts.not_run} had not run"
+    )
+
+
 def _verdict(cell: Cell, failure: str | None) -> tuple[str, str | None]:
     if failure is not None:
         return "failed", failure
@@ -286,6 +302,9 @@ def _flag_reasons(cell: Cell) -> dict[str, str]:
     died = worker_died(cell)
     if died:
         reasons["worker_died"] = died
+    lost = broker_lost(cell)
+    if lost:
+        reasons["broker_lost"] = lost
     reasons.update(growth(cell.server.resources if cell.server else None))
     shutdown = (cell.server.shutdown if cell.server else None) or {}
     if not shutdown.get("drained", True):

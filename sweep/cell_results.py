@@ -159,10 +159,15 @@ def accounting(
     final: Mapping[str, Any] | None,
     snapshot: Mapping[str, Any] | None,
     samples: Sequence[Sample],
+    worker: QueueWorker | None = None,
 ) -> Accounting:
     """Every task completed, failed or not run — or lost. From the app's final report when it
     could write one; else from its last /metrics; else (it died) from the windows sampled
-    since the load began, where whatever was still in flight counts as lost."""
+    since the load began, where whatever was still in flight counts as lost.
+
+    With a broker counted at the end, the app's tasks that never started and that the broker
+    no longer holds are the broker's loss (`lost_in_broker`), not tasks the drain ran out of
+    time for. The broker may also hold started ones (acks late): then this is a lower bound."""
     if final is not None:
         source, totals = "final", final["totals"]
     elif snapshot is not None:
@@ -171,16 +176,24 @@ def accounting(
         merged = merge_server_windows(s for s in samples if s.window is not None)
         source = "windows"
         totals = {c: sum(task[c] for task in merged.values()) for c in COUNTERS}
-    lost = totals["enqueued"] - totals["completed"] - totals["failed"] - totals["not_run"]
+    not_run, lost_in_broker = totals["not_run"], None
+    if worker is not None and worker.held_at_stop is not None and source == "final":
+        # Rejected tasks are among not_run but never reached the broker.
+        waiting = not_run - totals["rejected"]
+        lost_in_broker = max(0, waiting - worker.held_at_stop)
+        not_run -= lost_in_broker
+    counted = totals["completed"] + totals["failed"] + not_run + (lost_in_broker or 0)
+    lost = totals["enqueued"] - counted
     return Accounting(
         enqueued=totals["enqueued"],
         completed=totals["completed"],
         failed=totals["failed"],
-        not_run=totals["not_run"],
+        not_run=not_run,
         rejected=totals["rejected"],
         lost=lost,
         balanced=lost == 0,
         source=source,
+        lost_in_broker=lost_in_broker,
     )
 
 
@@ -500,7 +513,9 @@ def build(outcome: CellOutcome) -> Cell:
         loadgen=None,
         interference=None,
         harness=None,
-        accounting=accounting(outcome.final, outcome.snapshot, outcome.samples),
+        accounting=accounting(
+            outcome.final, outcome.snapshot, outcome.samples, outcome.queue_worker
+        ),
         pinning=outcome.pinning,
     )
     if client is not None:

@@ -22,7 +22,14 @@ from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
 from sweep.locust_process import EXPECT_WORKERS_WAIT_S, LocustProcess, read_stats
 from sweep.machine import Pinning
-from sweep.queue_workers import BrokerError, QueueWorker, WorkerError, broker_url, purge
+from sweep.queue_workers import (
+    BrokerError,
+    QueueWorker,
+    WorkerError,
+    broker_url,
+    held,
+    purge,
+)
 from sweep.sampler import Sample, Sampler
 from sweep.target import TargetError, TargetProcess
 
@@ -99,6 +106,7 @@ class CellRun:
         self.worker: QueueWorker | None = None
         self.load_began: float | None = None  # time.monotonic() as Locust started
         self.worker_death: tuple[int, float] | None = None  # exit code, seconds into the load
+        self.held_at_stop: int | None = None  # the cell's jobs its broker held at the end
 
     def run(self) -> Cell:
         """Run the cell and write its files; returns cell.json. Whatever happens, every
@@ -239,6 +247,7 @@ class CellRun:
             concurrency_is=facts.concurrency_is,
             exit_code=code,
             died_at_s=at,
+            held_at_stop=self.held_at_stop,
         )
 
     def _stop(self, target: TargetProcess, worker: QueueWorker | None, env: dict[str, str]) -> None:
@@ -251,6 +260,12 @@ class CellRun:
             self._watch_worker()  # before the stop below ends it on purpose
             # After the app: its drain waited for the queued work the workers were finishing.
             worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
+            try:
+                # Stopped, the worker has given back what it held unacknowledged: what the
+                # broker holds now is every job of the cell's it still has.
+                self.held_at_stop = held(env)
+            except BrokerError as exc:
+                self.failure = self.failure or f"could not count the cell's queue: {exc}"
             try:
                 purge(env)
             except BrokerError as exc:

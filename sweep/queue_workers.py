@@ -76,6 +76,14 @@ def purge(env: Mapping[str, str]) -> None:
         raise BrokerError(f"cannot purge {env.get('BGBENCH_QUEUE_NAME')}: {exc}") from None
 
 
+def held(env: Mapping[str, str]) -> int:
+    """The cell's jobs its broker still holds (call it once the worker has stopped)."""
+    try:
+        return _library(env).held()
+    except Exception as exc:  # whatever the library's client raises
+        raise BrokerError(f"cannot count {env.get('BGBENCH_QUEUE_NAME')}: {exc}") from None
+
+
 class QueueWorker:
     """The library's worker, configured like the app (the same BGBENCH_* environment)."""
 

@@ -233,6 +233,9 @@ class QueueWorker:
     # processes (the main one and its pool), and how many those were: null if never sampled.
     rss_mib: float | None = None
     processes: int | None = None
+    # The cell's jobs its broker still held once the worker stopped (waiting, or kept
+    # unacknowledged); null: not counted (the broker did not answer).
+    held_at_stop: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +309,10 @@ class Accounting:
     lost: int
     balanced: bool
     source: str  # final | last_snapshot | windows: where the totals came from
+    # Of the tasks the app enqueued, those its broker lost: never started, and no longer held
+    # by the broker once the worker stopped (a part of its own, beside not_run; null: not
+    # counted, for strategies without a broker and before version 7).
+    lost_in_broker: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ from __future__ import annotations
 #    in the app's process) and `server.queue_worker.broker`. Version 5 is read as 6 with
 #    Celery over Redis, the only queue it ran.
 # 7: the queue worker's own memory: `server.queue_worker.rss_mib` (its highest second, summed
-#    over its processes) and `processes`. Version 6 is read as 7 with neither measured.
+#    over its processes) and `processes`; what its broker held at the end (`held_at_stop`),
+#    and the tasks the broker lost (`accounting.lost_in_broker`, the flag `broker_lost`).
+#    Version 6 is read as 7 with none of them measured.
 SCHEMA_VERSION = 7
 
 MANIFEST = "manifest.json"

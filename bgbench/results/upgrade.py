@@ -47,12 +47,16 @@ def _from_5(cell: CellData) -> dict[str, Any]:
 
 
 def _from_6(cell: CellData) -> dict[str, Any]:
-    """Version 6 did not measure the queue worker's memory apart from the server's."""
+    """Version 6 did not measure the queue worker's memory apart from the server's, nor count
+    what its broker held at the end (a broker's loss was in not_run)."""
     upgraded = dict(cell)
     server = cell.get("server")
     if isinstance(server, Mapping) and isinstance(server.get("queue_worker"), Mapping):
-        unmeasured = {"rss_mib": None, "processes": None}
+        unmeasured = {"rss_mib": None, "processes": None, "held_at_stop": None}
         upgraded["server"] = {**server, "queue_worker": {**server["queue_worker"], **unmeasured}}
+    counts = cell.get("accounting")
+    if isinstance(counts, Mapping):
+        upgraded["accounting"] = {**counts, "lost_in_broker": None}
     return upgraded
 
 

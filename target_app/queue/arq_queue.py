@@ -66,6 +66,11 @@ class Library(QueueLibrary):
         prefixes = (job_key_prefix, in_progress_key_prefix, retry_key_prefix)
         client.delete(self.queue, *(p + i for p in prefixes for i in ids))
 
+    def held(self) -> int:
+        # arq keeps a job in the queue's sorted set until it ends, running or not.
+        count: int = redis.Redis.from_url(self.broker_url, socket_timeout=5).zcard(self.queue)
+        return count
+
 
 async def run_workload(ctx: dict[str, Any], job: dict[str, Any]) -> None:
     await runner().run_async(QueuedJob(**job))

@@ -11,6 +11,7 @@ and after that only about every 100 s.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -20,10 +21,11 @@ from kombu.exceptions import OperationalError
 
 from bgbench.queues import QUEUES, Broker
 from target_app.queue.job import QueuedJob, runner
-from target_app.queue.library import QueueLibrary
+from target_app.queue.library import QueueLibrary, rabbitmq_messages
 from target_app.settings import Settings
 
 TASK_NAME = "bgbench.run_workload"
+UNACKED_KEY = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, key]
 
 
 def _amqp(url: str) -> str:
@@ -97,6 +99,19 @@ class Library(QueueLibrary):
         with self.celery.connection_for_write() as connection:
             channel = connection.default_channel
             channel.queue_delete(self.queue)  # type: ignore[attr-defined]  # and its messages
+
+    def held(self) -> int:
+        if self.broker is Broker.RABBITMQ:
+            return rabbitmq_messages(self.broker_url, self.queue)
+        import redis  # noqa: PLC0415
+
+        client = redis.Redis.from_url(self.broker_url, socket_timeout=5)
+        # Kombu keeps each unacked message in one hash for every queue, routed by its key.
+        unacked: int = sum(
+            json.loads(entry)[2] == self.queue for entry in client.hvals(UNACKED_KEY)
+        )
+        waiting: int = client.llen(self.queue)
+        return waiting + unacked
 
 
 # The worker's side: `celery -A target_app.queue.celery_queue worker` loads this module.

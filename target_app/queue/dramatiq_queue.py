@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgbench.queues import QUEUES, Broker
 from target_app.queue.job import QueuedJob, runner
-from target_app.queue.library import QueueLibrary, broker_of
+from target_app.queue.library import QueueLibrary, broker_of, rabbitmq_messages
 from target_app.settings import Settings
 
 ACTOR_NAME = "bgbench_run_workload"
@@ -82,6 +82,18 @@ class Library(QueueLibrary):
             for name in (self.queue, f"{self.queue}.DQ", f"{self.queue}.XQ"):
                 own.channel.queue_delete(name)
         own.close()
+
+    def held(self) -> int:
+        if self.broker is Broker.RABBITMQ:
+            return rabbitmq_messages(self.broker_url, self.queue)
+        own = create_broker(self.settings)
+        assert isinstance(own, RedisBroker)
+        try:
+            # Every message not yet acked, queued or taken, is in the queue's hash of them.
+            count: int = own.client.hlen(f"{own.namespace}:{self.queue}.msgs")
+        finally:
+            own.close()
+        return count
 
 
 # Both sides: the app publishes through it, and `dramatiq` runs its actor.

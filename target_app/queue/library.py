@@ -23,6 +23,25 @@ _SCHEMES = {
 }
 
 
+def rabbitmq_messages(url: str, queue: str) -> int:
+    """Messages in a RabbitMQ queue: the ready ones, and the unacknowledged ones once their
+    consumers have gone (RabbitMQ gives those back when a consumer's channel closes)."""
+    import pika  # noqa: PLC0415 (only the RabbitMQ cells need it)
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        declared = connection.channel().queue_declare(queue, passive=True)
+        count: int = declared.method.message_count
+        return count
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:  # never declared: nothing was ever sent to it
+            return 0
+        raise
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
 class BrokerUnavailable(RuntimeError):
     """The broker cannot be reached, or is not one the library runs over."""
 
@@ -67,6 +86,13 @@ class QueueLibrary(ABC):
     @abstractmethod
     def purge(self) -> None:
         """Drop what is left of the cell's queue (called after its worker has stopped)."""
+
+    @abstractmethod
+    def held(self) -> int:
+        """The cell's jobs the broker still holds once its worker has stopped: those waiting,
+        and any it keeps unacknowledged (a worker's prefetch or its running jobs, until they
+        are acked or given back). The app's tasks that never started and that this does not
+        count, the broker lost."""
 
     def unavailable(self, exc: BaseException) -> BrokerUnavailable:
         return BrokerUnavailable(

@@ -75,6 +75,15 @@ class Library(QueueLibrary):
         with psycopg.connect(self.broker_url) as connection:
             connection.execute("DELETE FROM procrastinate_jobs WHERE queue_name = %s", [self.queue])
 
+    def held(self) -> int:
+        with psycopg.connect(self.broker_url) as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s"
+                " AND status IN ('todo', 'doing')",
+                [self.queue],
+            ).fetchone()
+        return int(row[0]) if row else 0
+
 
 # Both sides: the app defers through it, and `procrastinate worker` runs its task.
 app = App(connector=PsycopgConnector(conninfo=Settings().broker_url))

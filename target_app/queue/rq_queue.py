@@ -81,3 +81,10 @@ class Library(QueueLibrary):
                 self.redis.delete(f"rq:job:{job_id}")
             self.redis.delete(registry(self.queue, connection=self.redis).key)
         self.rq.delete(delete_jobs=True)
+
+    def held(self) -> int:
+        # RQ takes a job off its list to run it, into the started registry, where a job whose
+        # worker was stopped (or killed) stays: the two hold the cell's unfinished jobs.
+        started = StartedJobRegistry(self.queue, connection=self.redis)
+        count: int = self.rq.count + started.count
+        return count

@@ -21,7 +21,7 @@ from taskiq_redis import RedisStreamBroker
 
 from bgbench.queues import QUEUES, Broker
 from target_app.queue.job import QueuedJob, runner
-from target_app.queue.library import QueueLibrary, broker_of
+from target_app.queue.library import QueueLibrary, broker_of, rabbitmq_messages
 from target_app.settings import Settings
 
 TASK_NAME = "bgbench.run_workload"
@@ -90,6 +90,19 @@ class Library(QueueLibrary):
         import redis  # noqa: PLC0415
 
         redis.Redis.from_url(self.broker_url, socket_timeout=5).delete(self.queue)
+
+    def held(self) -> int:
+        if self.broker is Broker.RABBITMQ:
+            return rabbitmq_messages(self.broker_url, self.queue)
+        import redis  # noqa: PLC0415
+
+        # A stream keeps its entries once acked: what is held is what the consumer group has
+        # not been given yet (its lag) and what it was given and never acked (pending).
+        client = redis.Redis.from_url(self.broker_url, socket_timeout=5, decode_responses=True)
+        if not client.exists(self.queue):
+            return 0
+        groups = client.xinfo_groups(self.queue)
+        return sum(int(g["lag"] or 0) + int(g["pending"]) for g in groups)
 
 
 # Both sides: the app kicks through it, and `taskiq worker` listens on it.

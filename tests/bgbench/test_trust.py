@@ -148,5 +148,24 @@ def test_a_dead_queue_worker_flags_the_cell_with_what_it_left_undone() -> None:
     assert not trust.measurement_only(cell)
 
 
+def test_a_broker_that_lost_tasks_flags_the_cell_with_its_count() -> None:
+    cell = next(c for c in load_run(GOLDEN_RUN).cells if c.params.strategy == "queue" and c.server)
+    assert cell.server is not None
+    assert cell.accounting is not None
+    worker = QueueWorker("celery", "redis", 1, "prefork processes", None, None, held_at_stop=7)
+    counts = replace(
+        cell.accounting, enqueued=139, completed=90, failed=0, not_run=7, lost_in_broker=42
+    )
+    unjudged = replace(cell, server=replace(cell.server, queue_worker=worker), accounting=counts)
+    judged = trust.judged(unjudged, None)
+    assert judged.status == "ok"
+    assert judged.flag_reasons["broker_lost"] == (
+        "the redis broker lost 42 of the 139 tasks enqueued: they never started, and once the "
+        "celery worker stopped it held 7 of the cell's jobs, where 7 had not run"
+    )
+    assert any(p.startswith("broker_lost (") for p in trust.problems(judged))
+    assert "broker_lost" not in _queue_cell(None).flags  # counted, and none lost: no flag
+
+
 def test_a_worker_that_ran_to_the_end_is_not_flagged() -> None:
     assert "worker_died" not in _queue_cell(None).flags

@@ -200,7 +200,7 @@ def test_version_5_results_read_as_6_with_celery_over_redis(run_copy: Path) -> N
     assert next(c.params.variant for c in run.cells if c.params.strategy == "queue") == "queue ×1"
 
 
-def test_version_6_results_read_as_7_with_the_workers_memory_not_measured(
+def test_version_6_results_read_as_7_with_the_workers_memory_and_broker_not_counted(
     run_copy: Path,
 ) -> None:
     _set_version(run_copy, 6)
@@ -209,10 +209,13 @@ def test_version_6_results_read_as_7_with_the_workers_memory_not_measured(
         data["schema_version"] = 6
         worker = (data["server"] or {}).get("queue_worker")
         if worker is not None:  # version 6 did not measure the worker apart from the server
-            del worker["rss_mib"], worker["processes"]
+            del worker["rss_mib"], worker["processes"], worker["held_at_stop"]
+        if data["accounting"] is not None:  # nor count what the broker lost
+            del data["accounting"]["lost_in_broker"]
         path.write_text(json.dumps(data))
     run = load_run(run_copy)
     assert (run.schema_version, run.missing, len(run.cells)) == (6, (), 42)
     workers = [c.server.queue_worker for c in run.cells if c.server and c.server.queue_worker]
     assert workers  # the golden run has queue cells
-    assert {(w.rss_mib, w.processes) for w in workers} == {(None, None)}
+    assert {(w.rss_mib, w.processes, w.held_at_stop) for w in workers} == {(None, None, None)}
+    assert {c.accounting.lost_in_broker for c in run.cells if c.accounting} == {None}

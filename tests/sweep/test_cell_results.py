@@ -8,7 +8,7 @@ import pytest
 
 from bgbench import hdr, trust
 from bgbench.results import names
-from bgbench.results.model import HarnessShare, LoadGen
+from bgbench.results.model import HarnessShare, LoadGen, QueueWorker
 from sweep.cell_results import CellOutcome, accounting, build, timeseries
 from sweep.definition import CellSpec
 from sweep.interference import Interference
@@ -431,3 +431,29 @@ def test_a_cell_without_workers_lists_none() -> None:
     cell = build(outcome(client_json(500), [window(T0 + s, 50, 0) for s in range(10)]))
     assert cell.loadgen is not None
     assert cell.loadgen.locust_workers == ()
+
+
+def _queue_worker(held_at_stop: int | None) -> QueueWorker:
+    return QueueWorker("rq", "redis", 1, "worker processes", None, None, held_at_stop=held_at_stop)
+
+
+def test_tasks_that_never_started_and_that_the_broker_no_longer_holds_are_its_loss() -> None:
+    final = {"totals": {**TOTALS, "completed": 300, "failed": 0, "not_run": 200}}
+    # Redis restarted empty: of the 200 the app never saw start, the broker kept 30.
+    counts = accounting(final, None, [], _queue_worker(held_at_stop=30))
+    assert (counts.not_run, counts.lost_in_broker, counts.lost) == (30, 170, 0)
+    assert counts.balanced is True  # every task accounted for: the broker's loss is named
+    # A broker holding all of them (or more: started ones it keeps unacked) lost none.
+    for held in (200, 210):
+        counts = accounting(final, None, [], _queue_worker(held_at_stop=held))
+        assert (counts.not_run, counts.lost_in_broker) == (200, 0)
+    # Not counted (no broker, or it did not answer): not_run as the app said it.
+    for worker in (None, _queue_worker(held_at_stop=None)):
+        counts = accounting(final, None, [], worker)
+        assert (counts.not_run, counts.lost_in_broker) == (200, None)
+
+
+def test_rejected_tasks_never_reached_the_broker() -> None:
+    final = {"totals": {**TOTALS, "completed": 300, "failed": 0, "not_run": 200, "rejected": 50}}
+    counts = accounting(final, None, [], _queue_worker(held_at_stop=150))
+    assert (counts.not_run, counts.lost_in_broker) == (200, 0)

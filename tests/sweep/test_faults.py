@@ -24,6 +24,7 @@ from bgbench.queues import QUEUES
 from bgbench.results import names
 from bgbench.results.reader import load_run
 from tests.conftest import require_service, unavailable
+from tests.own_brokers import OwnRedis
 from tests.sweep.test_sweep_runs import (
     read,
     run_sweep,
@@ -67,6 +68,13 @@ FAULTS = {
         "adding up: what completed; the tasks it was running as failed (abandoned at the "
         "drain), the backlog as never run",
         "complete, exit 0; the worker's pool processes stopped",
+    ),
+    "broker_restart_mid_cell": Fault(
+        "Redis without persistence restarted (SIGKILL) mid-cell, a backlog queued",
+        "ok, flagged `broker_lost` (untrusted): how many the broker lost, what it still held",
+        "adding up: what completed, what the broker still held as never run, the rest as "
+        "`lost_in_broker` (not blamed on the drain)",
+        "complete, exit 0",
     ),
     "smtp_down": Fault(
         "SMTP server down (connection refused)",
@@ -158,8 +166,8 @@ def cells(run_dir: Path) -> list[dict[str, Any]]:
 
 def balanced(accounting: dict[str, Any]) -> int:
     """The accounting adds up (lost is what is left); the tasks the app enqueued."""
-    parts = ("completed", "failed", "not_run", "lost")
-    assert sum(accounting[part] for part in parts) == accounting["enqueued"], accounting
+    parts = ("completed", "failed", "not_run", "lost_in_broker", "lost")
+    assert sum(accounting[part] or 0 for part in parts) == accounting["enqueued"], accounting
     enqueued: int = accounting["enqueued"]
     return enqueued
 
@@ -298,6 +306,7 @@ def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any, library
     enqueued = balanced(accounting)
     assert enqueued == answered(cell) > 0  # one task per accepted request
     assert accounting["not_run"] > 0  # the backlog the kill left
+    assert accounting["lost_in_broker"] == 0  # still in the broker, every one of them
     assert accounting["completed"] > 0  # what ran before it
     # The tasks it was running: abandoned at the app's drain, which counts them failed.
     assert accounting["failed"] == cell["server"]["shutdown"]["unfinished_at_shutdown"]
@@ -306,6 +315,36 @@ def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any, library
     assert f"{accounting['completed']} completed" in reason
     # Whatever the dead main process left running is stopped with its process group.
     assert not [p for p in pool if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_broker_restart_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    require_service("redis")  # the events' Redis; the broker is the test's own
+    redis = OwnRedis(tmp_path / "redis", durable=False).start()
+    out = tmp_path / "results"
+    # As in the worker's kill: one slot, 200 ms tasks at 20 req/s, so a backlog waits in
+    # Redis when it restarts empty; the worker reconnects and runs what comes after.
+    definition = sweep_file(
+        tmp_path, duration=6, ms=200, drain=5, strategies=("celery",), workers=1
+    )
+    try:
+        running = start_sweep(definition, out, "--no-report", env={"BGBENCH_BROKER_URL": redis.url})
+        under_load(out)
+        redis.crash_and_start()
+        running.communicate(timeout=180)
+    finally:
+        redis.stop()
+    assert running.returncode == 0  # the cell is flagged, not failed: the run completes
+    [cell] = cells(loads(out))
+    assert cell["status"] == "ok", cell["reason"]
+    assert "broker_lost" in cell["flags"]
+    accounting = cell["accounting"]
+    assert (balanced(accounting), accounting["lost"]) == (answered(cell), 0)
+    assert accounting["lost_in_broker"] > 0  # the backlog the restart took
+    assert accounting["completed"] > 0  # before it, and after it
+    # What is left as never run is what Redis still held at the end, nothing more.
+    assert accounting["not_run"] == cell["server"]["queue_worker"]["held_at_stop"]
+    reason = cell["flag_reasons"]["broker_lost"]
+    assert f"the redis broker lost {accounting['lost_in_broker']} of the" in reason
 
 
 def email_sweep(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:

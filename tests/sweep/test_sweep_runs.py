@@ -55,7 +55,11 @@ def start_sweep() -> Iterator[StartSweep]:
     started: list[subprocess.Popen[str]] = []
 
     def start(
-        sweep: Path, out: Path, *options: str, cwd: Path | None = None
+        sweep: Path,
+        out: Path,
+        *options: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "bgbench", "sweep", str(sweep), "--out", str(out), *options],
@@ -63,6 +67,7 @@ def start_sweep() -> Iterator[StartSweep]:
             stderr=subprocess.PIPE,
             text=True,
             cwd=cwd or out.parent,  # where the report goes: reports/out/<run_id>/
+            env={**os.environ, **env} if env else None,
         )
         started.append(process)
         return process
@@ -394,6 +399,7 @@ def test_a_sweep_of_every_queue_balances_its_accounting_in_every_cell(
         cell = read(run_dir / names.CELLS_DIR / entry["cell_id"] / names.CELL)
         assert cell["status"] == "ok", cell["reason"]
         assert cell["accounting"]["balanced"] is True
+        assert cell["accounting"]["lost_in_broker"] == 0, cell["flag_reasons"]
         queue = cell["server"]["tasks"]["queue/sleep"]
         assert queue["completed"] > 0
         assert queue["run_time_us"]["p50"] >= 19_000
