@@ -260,6 +260,8 @@ def task_outcomes(cells: Iterable[Cell]) -> TaskOutcomes:
         if cell.accounting is not None:
             for name in totals:
                 totals[name] += getattr(cell.accounting, name)
+            # What the broker lost is lost too, here: the parts add up to what was enqueued.
+            totals["lost"] += cell.accounting.lost_in_broker or 0
     return TaskOutcomes(**totals)
 
 

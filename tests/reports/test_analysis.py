@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,15 @@ def test_task_outcomes(golden_run: Run) -> None:
     assert outcomes.completed + outcomes.failed + outcomes.not_run + outcomes.lost == 7200
     lost = analysis.task_outcomes([_cell(golden_run, "037-queue-cpu5ms-w4-r50")])
     assert lost.lost == 3
+
+
+def test_what_the_broker_lost_is_lost_in_the_task_outcomes(golden_run: Run) -> None:
+    cell = _cell(golden_run, "036-queue-cpu5ms-w2-r50")
+    assert cell.accounting is not None
+    counts = cell.accounting
+    moved = replace(counts, completed=counts.completed - 7)
+    broker_lost = replace(cell, accounting=replace(moved, lost_in_broker=7))
+    outcomes = analysis.task_outcomes([broker_lost])
+    assert outcomes.lost == counts.lost + 7
+    parts = outcomes.completed + outcomes.failed + outcomes.not_run + outcomes.lost
+    assert parts == outcomes.enqueued
