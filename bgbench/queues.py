@@ -33,13 +33,13 @@ _FAULT_WORDS: dict[Fault, dict[Broker, str]] = {
     Fault.WORKER_KILL: dict.fromkeys(Broker, "worker SIGKILLed mid-task, then started again"),
     Fault.BROKER_RESTART: {
         Broker.REDIS: "Redis restarted (SIGTERM), with AOF and appendfsync always",
-        Broker.RABBITMQ: "RabbitMQ restarted (rabbitmqctl stop)",
-        Broker.POSTGRES: "PostgreSQL restarted (pg_ctl stop -m fast)",
+        Broker.RABBITMQ: "RabbitMQ restarted (SIGTERM: a clean stop)",
+        Broker.POSTGRES: "PostgreSQL restarted (a fast shutdown)",
     },
     Fault.BROKER_CRASH: {
         Broker.REDIS: "Redis SIGKILLed and started again, without persistence (as here)",
-        Broker.RABBITMQ: "RabbitMQ SIGKILLed and started again",
-        Broker.POSTGRES: "PostgreSQL crashed (pg_ctl stop -m immediate) and started again",
+        Broker.RABBITMQ: "RabbitMQ SIGKILLed (every process) and started again",
+        Broker.POSTGRES: "PostgreSQL SIGKILLed (every server process) and started again",
     },
 }
 
@@ -76,10 +76,24 @@ def _kept(why: str = "the queue was on disk and the worker reconnected") -> Outc
     return Outcome(ran=5, twice=0, lost=0, why=why)
 
 
+def _rabbitmq_twice(twice: int, why: str) -> dict[Fault, Outcome]:
+    """Over RabbitMQ (durable queues, persistent messages) a restart, clean or not, keeps
+    every message: what a worker held unacked and ran while the broker was down could not be
+    acked, so RabbitMQ gave it back and it ran again."""
+    ran_again = Outcome(ran=5, twice=twice, lost=0, why=why)
+    return {Fault.BROKER_RESTART: ran_again, Fault.BROKER_CRASH: ran_again}
+
+
 # Redis without persistence starts empty: the three tasks queued behind the running one are
 # gone; the running one and the one sent after the restart run.
 _REDIS_EMPTIED = Outcome(
     ran=2, twice=0, lost=3, why="the queued tasks went with Redis's memory; the worker reconnected"
+)
+
+
+_PROCRASTINATE_RECONNECTS = (
+    "the jobs are rows and the worker's pool reconnected, but not its LISTEN: it finds new "
+    "jobs by polling, every 5 s, from then on"
 )
 
 
@@ -127,6 +141,9 @@ QUEUES: dict[str, QueueFacts] = {
                 **_on(
                     Broker.RABBITMQ,
                     worker_kill=_redelivered("acks late, and rejected when its worker is lost"),
+                    **_rabbitmq_twice(
+                        1, "the running task's late ack failed with the connection: run again"
+                    ),
                 ),
             },
         ),
@@ -164,7 +181,15 @@ QUEUES: dict[str, QueueFacts] = {
                         "worker had prefetched",
                     ),
                 ),
-                **_on(Broker.RABBITMQ, worker_kill=_redelivered("acked after the actor returns")),
+                **_on(
+                    Broker.RABBITMQ,
+                    worker_kill=_redelivered("acked after the actor returns"),
+                    **_rabbitmq_twice(
+                        2,
+                        "it holds two messages a thread: both ran while RabbitMQ was down, "
+                        "their acks failed, and both ran again",
+                    ),
+                ),
             },
         ),
         QueueFacts(
@@ -199,7 +224,16 @@ QUEUES: dict[str, QueueFacts] = {
                         "on the missing consumer group, and taskiq started it again",
                     ),
                 ),
-                **_on(Broker.RABBITMQ, worker_kill=_redelivered("acked after it ran")),
+                **_on(
+                    Broker.RABBITMQ,
+                    worker_kill=_redelivered("acked after it ran"),
+                    **_rabbitmq_twice(
+                        4,
+                        "aio-pika prefetches up to 10: the four it held ran while RabbitMQ was "
+                        "down, their acks failed, and all four ran again; the app's sends are "
+                        "refused (503) until its publisher reconnects, 5 s on",
+                    ),
+                ),
             },
         ),
         QueueFacts(
@@ -213,6 +247,8 @@ QUEUES: dict[str, QueueFacts] = {
                 worker_kill=_abandoned(
                     "its row stays `doing` until the user's own code retries stalled jobs"
                 ),
+                broker_restart=_kept(_PROCRASTINATE_RECONNECTS),
+                broker_crash=_kept(_PROCRASTINATE_RECONNECTS),
             ),
         ),
     )

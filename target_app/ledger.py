@@ -103,7 +103,7 @@ class TaskLedger:
         self._total: dict[str, _Counts] = {}
         self._window: dict[str, _Counts] = {}
         self._window_started_at = time.time()
-        self.redelivered = 0  # a task that started again (at-least-once queues)
+        self.redelivered = 0  # a task that started again, running or ended (at least once)
 
     # -- recording ------------------------------------------------------------------------
 
@@ -133,6 +133,16 @@ class TaskLedger:
                 # Delivered again after its worker died: at-least-once, not a new task.
                 self.redelivered += 1
                 log.warning("task %s started again (attempt %d)", task_id, record.attempts)
+                record.started_at = at
+                return
+            if record.status in (TaskStatus.DONE, TaskStatus.FAILED):
+                # Delivered again after it ended (its ack was lost with the broker's
+                # connection): at least once, so it runs twice; still one task started, and
+                # its end is the second run's.
+                self.redelivered += 1
+                log.warning("task %s started again after it ended %s", task_id, record.status)
+                self._unfinish(record)
+                record.status = TaskStatus.RUNNING
                 record.started_at = at
                 return
             if record.status is not TaskStatus.QUEUED:
@@ -215,7 +225,8 @@ class TaskLedger:
                     hdr.record_us(timings["completion_lag_us"], (at - record.enqueued_at) * 1e6)
 
     def _unfinish(self, record: TaskRecord) -> None:
-        # Only reachable if Starlette one day runs a task we recorded as not run.
+        # A queue's task delivered again after it ended, or (only if Starlette one day
+        # runs a task we recorded as not run) a background task.
         if record.status in FINAL:
             self._finished.pop(record.id, None)
             self._active[record.id] = record

@@ -13,7 +13,7 @@ from bgbench.queues import QUEUES, Broker
 from sweep.queue_workers import QueueWorker, purge
 from sweep.target import TargetProcess
 from tests.conftest import StartTarget, require_service
-from tests.own_brokers import OwnBroker, OwnRedis
+from tests.own_brokers import OwnBroker, OwnPostgres, OwnRabbitMQ, OwnRedis
 
 OVER = [
     pytest.param((name, broker), id=f"{name}-{broker}")
@@ -76,7 +76,7 @@ def start_worker() -> Iterator[StartWorker]:
 
     yield start
     for worker in started:
-        worker.stop(timeout_s=30)
+        worker.stop(timeout_s=10)  # short tasks: a warm stop takes a moment
 
 
 OwnBrokerFactory = Callable[[Broker, bool], OwnBroker]
@@ -85,17 +85,21 @@ OwnBrokerFactory = Callable[[Broker, bool], OwnBroker]
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[OwnBrokerFactory]:
     """`own_broker(broker, durable)`: a broker of the test's own, started; stopped by pid
-    when the test ends."""
+    when the test ends (`durable` chooses Redis's persistence; the others always are)."""
     started: list[OwnBroker] = []
 
     def start(broker: Broker, durable: bool) -> OwnBroker:
         directory = tmp_path / f"{broker.value}{len(started)}"
-        if broker is not Broker.REDIS:
-            raise NotImplementedError(broker)
-        own = OwnRedis(directory, durable=durable)
+        own: OwnBroker
+        if broker is Broker.REDIS:
+            own = OwnRedis(directory, durable=durable)
+        elif broker is Broker.RABBITMQ:
+            own = OwnRabbitMQ(directory)
+        else:
+            own = OwnPostgres(directory)
         started.append(own)
         return own.start()
 
     yield start
     for own in started:
-        own.stop()
+        own.remove()

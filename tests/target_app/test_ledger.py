@@ -83,6 +83,24 @@ def test_a_second_start_is_a_redelivery_not_a_new_task() -> None:
     assert ledger.get(task_id).attempts == 2  # type: ignore[union-attr]
 
 
+def test_a_start_after_the_task_ended_is_a_redelivery_that_runs_it_twice() -> None:
+    # Its ack was lost with the broker's connection: the broker gave it back after it ran.
+    ledger = TaskLedger()
+    task_id = ledger.enqueue("queue/sleep", "req")
+    ledger.start(task_id)
+    ledger.finish(task_id)
+    ledger.start(task_id)
+    assert ledger.redelivered == 1
+    assert ledger.get(task_id).status is TaskStatus.RUNNING  # type: ignore[union-attr]
+    ledger.finish(task_id)
+    # One task, finished once in the counts, run twice.
+    assert (
+        counts(ledger, "queue/sleep")["started"],
+        counts(ledger, "queue/sleep")["completed"],
+    ) == (1, 1)
+    assert ledger.get(task_id).attempts == 2  # type: ignore[union-attr]
+
+
 def test_ending_a_task_twice_keeps_the_first_outcome() -> None:
     ledger = TaskLedger()
     task_id = ledger.enqueue("background/sleep", "req")
