@@ -62,6 +62,15 @@ class Outcome:
     twice: int
     lost: int
     why: str
+    # Set where a race decides: it ran twice `twice` to `twice_at_most` times (the why says
+    # what it turns on); unset, exactly `twice`.
+    twice_at_most: int | None = None
+
+    @property
+    def twice_text(self) -> str:
+        return (
+            f"{self.twice}" if self.twice_at_most is None else f"{self.twice}–{self.twice_at_most}"
+        )
 
 
 def _redelivered(why: str) -> Outcome:
@@ -135,7 +144,15 @@ QUEUES: dict[str, QueueFacts] = {
                 **_on(
                     Broker.REDIS,
                     worker_kill=_redelivered("acks late, and rejected when its worker is lost"),
-                    broker_restart=_kept(),
+                    broker_restart=Outcome(
+                        ran=5,
+                        twice=0,
+                        twice_at_most=1,
+                        lost=0,
+                        why="the queue was on disk; if the worker saw its connection drop while "
+                        "the task ran, it gave back every unacked message on reconnecting, the "
+                        "running one too, which then ran twice (in 1 of 5 runs here)",
+                    ),
                     broker_crash=_REDIS_EMPTIED,
                 ),
                 **_on(
@@ -280,6 +297,6 @@ def guarantees_markdown() -> str:
                 lost = f"**{outcome.lost}**" if outcome.lost else "0"
                 rows.append(
                     f"| {q.name} | {broker.value} | {fault_words(fault, broker)} | "
-                    f"{outcome.ran} of {of} | {outcome.twice} | {lost} | {outcome.why} |"
+                    f"{outcome.ran} of {of} | {outcome.twice_text} | {lost} | {outcome.why} |"
                 )
     return "\n".join(rows)

@@ -130,7 +130,9 @@ def test_a_rate_no_load_generator_can_send_flags_the_cell_saturated(tmp_path: Pa
     assert cell.status == "ok", cell.reason
     assert "saturated" in cell.flags, cell.flag_reasons
     assert cell.client is not None
-    assert cell.client.achieved_rps < 10_000  # what it really managed: half at most
+    # What it really managed: short of the offered rate (a bound the engine's speed-ups
+    # must not move: 11,600 req/s was measured in one run, 5,000-8,000 in others).
+    assert cell.client.achieved_rps < 0.95 * 20_000
     # Judged on what was answered of what the schedule sent, which neither the sweep's
     # clock nor the schedule's own start and end can move by more than a few per cent.
     assert "req/s answered of" in cell.flag_reasons["saturated"]

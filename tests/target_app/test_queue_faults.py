@@ -40,11 +40,16 @@ SETTLE_TIMEOUT_S = 60.0
 SEND_RETRY_S = 15.0
 
 
-def outcome(tasks: list[dict[str, Any]], why: str) -> Outcome:
-    """What the scenario's tasks came to, as the app's ledger saw them."""
+def counts(tasks: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """What the scenario's tasks came to, as the app's ledger saw them: finished, started
+    twice, never finished."""
     ran = sum(t["status"] == "done" for t in tasks)
     twice = sum(t["attempts"] >= 2 for t in tasks)
-    return Outcome(ran=ran, twice=twice, lost=len(tasks) - ran, why=why)
+    return ran, twice, len(tasks) - ran
+
+
+def expected_twice(expected: Outcome) -> range:
+    return range(expected.twice, (expected.twice_at_most or expected.twice) + 1)
 
 
 def settle(client: httpx.Client, ids: list[str], expected: Outcome) -> list[dict[str, Any]]:
@@ -97,7 +102,7 @@ def test_a_worker_killed_mid_task_has_it_run_again_or_not_as_its_library_says(
         redelivered = client.get("/metrics").json()["redelivered"]
         second.stop()
     expected = facts.outcomes[broker, Fault.WORKER_KILL]
-    assert outcome([task], expected.why) == expected
+    assert counts([task]) == (expected.ran, expected.twice, expected.lost)
     assert redelivered == expected.twice
 
 
@@ -141,8 +146,10 @@ def test_a_broker_fault_with_work_queued_loses_what_its_library_says(
         assert len(ids) == SCENARIO_TASKS[fault]
         tasks = settle(client, ids, expected)
         redelivered = client.get("/metrics").json()["redelivered"]
-    found = outcome(tasks, expected.why)
-    assert found == expected, [(t["status"], t["attempts"]) for t in tasks]
+    ran, twice, lost = counts(tasks)
+    seen = [(t["status"], t["attempts"]) for t in tasks]
+    assert (ran, lost) == (expected.ran, expected.lost), seen
+    assert twice in expected_twice(expected), seen
     assert all(t["status"] in FINAL | {"queued"} for t in tasks)  # none left half-run
-    assert redelivered == expected.twice  # each second start, as the app's metrics say it
+    assert redelivered == twice  # each second start, as the app's metrics say it
     purge(bgbench_env(env))
