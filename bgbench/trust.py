@@ -20,10 +20,12 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
 - `worker_died`: the queue strategy's worker exited before the sweep stopped it. The system
   under test broke, not the measurement: the cell's tasks stopped running, so its completion
   lag describes only those that ran. Untrusted, and `compare` calls it a breakage.
-- `broker_lost`: the queue's broker lost tasks: the app enqueued them, they never started,
-  and once the worker stopped the broker no longer held them (a broker that restarted
-  without its data). Counted apart (`accounting.lost_in_broker`), not as the drain's not run.
-  Untrusted and a breakage, like `worker_died`.
+- `broker_lost`: tasks gone from the queue's broker: the app enqueued them, they never
+  started, and once the worker stopped the broker no longer held them (a broker that
+  restarted without its data; or a worker that dropped jobs it had taken as it stopped, as
+  arq with retries off did with 3 of a 1-slot cell's backlog). Counted apart
+  (`accounting.lost_in_broker`), not as the drain's not run. Untrusted and a breakage, like
+  `worker_died`.
 - `memory_growth`, `fd_growth`: the app's memory (RSS of its process tree) or open file
   descriptors grew without levelling off over a cell of 2 minutes or more (`growth`). A
   finding about the app, a leak to look for, not a fault of the measurement: the cell stays
@@ -251,9 +253,10 @@ def broker_lost(cell: Cell) -> str | None:
     if counts is None or worker is None or not counts.lost_in_broker:
         return None
     return (
-        f"the {worker.broker} broker lost {counts.lost_in_broker} of the {counts.enqueued} "
-        f"tasks enqueued: they never started, and once the {worker.library} worker stopped it "
-        f"held {worker.held_at_stop} of the cell's jobs, where {counts.not_run} had not run"
+        f"{counts.lost_in_broker} of the {counts.enqueued} tasks enqueued never started and "
+        f"were gone from the {worker.broker} broker once the {worker.library} worker stopped "
+        f"(it held {worker.held_at_stop} of the cell's jobs, where {counts.not_run} had not "
+        f"run): lost with the broker's data, or dropped by the worker as it stopped"
     )
 
 

@@ -160,8 +160,9 @@ def test_a_broker_that_lost_tasks_flags_the_cell_with_its_count() -> None:
     judged = trust.judged(unjudged, None)
     assert judged.status == "ok"
     assert judged.flag_reasons["broker_lost"] == (
-        "the redis broker lost 42 of the 139 tasks enqueued: they never started, and once the "
-        "celery worker stopped it held 7 of the cell's jobs, where 7 had not run"
+        "42 of the 139 tasks enqueued never started and were gone from the redis broker once "
+        "the celery worker stopped (it held 7 of the cell's jobs, where 7 had not run): lost "
+        "with the broker's data, or dropped by the worker as it stopped"
     )
     assert any(p.startswith("broker_lost (") for p in trust.problems(judged))
     assert "broker_lost" not in _queue_cell(None).flags  # counted, and none lost: no flag
