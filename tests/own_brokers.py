@@ -91,6 +91,14 @@ class OwnBroker(ABC):
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
 
+    def _stop_then_crash(self, signum: signal.Signals) -> None:
+        """Its own clean stop by `signum`; then crash() for whatever outlived 30 s of it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signum)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+        self.crash()
+
     def _end(self, signum: signal.Signals) -> None:
         if self.process is None:
             return
@@ -259,11 +267,7 @@ class OwnRabbitMQ(OwnBroker):
         # SIGTERM to the wrapper, which hands it to the node: the clean stop `rabbitmqctl
         # stop` makes (listeners, connections, then the message stores), without its CLI;
         # SIGKILL to all of it if it lingers.
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(30)
-        self.crash()
+        self._stop_then_crash(signal.SIGTERM)
 
     def crash(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -368,11 +372,7 @@ class OwnPostgres(OwnBroker):
 
     def stop(self) -> None:
         # A fast shutdown (what `pg_ctl stop -m fast` sends); SIGKILL to all if it lingers.
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(30)
-        self.crash()
+        self._stop_then_crash(signal.SIGINT)
 
     def crash(self) -> None:
         """SIGKILL to the postmaster and every backend at once, frozen first so that it forks
