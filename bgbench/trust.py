@@ -255,8 +255,9 @@ def broker_lost(cell: Cell) -> str | None:
     return (
         f"{counts.lost_in_broker} of the {counts.enqueued} tasks enqueued never started and "
         f"were gone from the {worker.broker} broker once the {worker.library} worker stopped "
-        f"(it held {worker.held_at_stop} of the cell's jobs, where {counts.not_run} had not "
-        f"run): lost with the broker's data, or dropped by the worker as it stopped"
+        f"(it still held {worker.held_at_stop} of the cell's jobs, and the worker had started "
+        f"{worker.started_after_drain or 0} after the app's drain): lost with the broker's "
+        f"data, or dropped by the worker as it stopped"
     )
 
 

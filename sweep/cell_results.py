@@ -165,9 +165,10 @@ def accounting(
     could write one; else from its last /metrics; else (it died) from the windows sampled
     since the load began, where whatever was still in flight counts as lost.
 
-    With a broker counted at the end, the app's tasks that never started and that the broker
-    no longer holds are the broker's loss (`lost_in_broker`), not tasks the drain ran out of
-    time for. The broker may also hold started ones (acks late): then this is a lower bound."""
+    With a broker counted at the end, the app's tasks that never started, that the broker no
+    longer holds and that the worker did not start after the drain are the broker's loss
+    (`lost_in_broker`), not tasks the drain ran out of time for. The broker may also hold
+    started ones (acks late): then this is a lower bound."""
     if final is not None:
         source, totals = "final", final["totals"]
     elif snapshot is not None:
@@ -180,7 +181,8 @@ def accounting(
     if worker is not None and worker.held_at_stop is not None and source == "final":
         # Rejected tasks are among not_run but never reached the broker.
         waiting = not_run - totals["rejected"]
-        lost_in_broker = max(0, waiting - worker.held_at_stop)
+        late = worker.started_after_drain or 0
+        lost_in_broker = max(0, waiting - worker.held_at_stop - late)
         not_run -= lost_in_broker
     counted = totals["completed"] + totals["failed"] + not_run + (lost_in_broker or 0)
     lost = totals["enqueued"] - counted

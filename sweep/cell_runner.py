@@ -17,7 +17,7 @@ from bgbench.queues import Broker
 from bgbench.results import names, writer
 from bgbench.results.model import Cell
 from bgbench.results.model import QueueWorker as QueueWorkerRecord
-from sweep import cell_results
+from sweep import cell_results, interrupts
 from sweep.catalog import STRATEGIES
 from sweep.definition import CellSpec
 from sweep.locust_process import EXPECT_WORKERS_WAIT_S, LocustProcess, read_stats
@@ -28,6 +28,7 @@ from sweep.queue_workers import (
     WorkerError,
     broker_url,
     held,
+    late_starts,
     purge,
 )
 from sweep.sampler import Sample, Sampler
@@ -107,12 +108,14 @@ class CellRun:
         self.load_began: float | None = None  # time.monotonic() as Locust started
         self.worker_death: tuple[int, float] | None = None  # exit code, seconds into the load
         self.held_at_stop: int | None = None  # the cell's jobs its broker held at the end
+        self.started_after_drain: int | None = None  # jobs its worker took after the app
+        self.written: Cell | None = None  # cell.json, once it is on disk
 
     def run(self) -> Cell:
         """Run the cell and write its files; returns cell.json. Whatever happens, every
         process it started is stopped and what was gathered is written: a bug of ours marks
         the cell failed (traceback in harness.log) and the sweep goes on; Ctrl-C marks it
-        failed too, then propagates."""
+        failed too, then propagates (after the files, if it came while they were written)."""
         self.cell_dir.mkdir(parents=True)
         started_at = writer.utc_now()
         with tempfile.TemporaryDirectory(prefix="bgbench-cell-") as data_dir:
@@ -144,8 +147,10 @@ class CellRun:
                 (self.cell_dir / HARNESS_LOG).write_text(traceback.format_exc())
                 self.failure = f"the sweep failed: {type(exc).__name__}: {exc} (see {HARNESS_LOG})"
             finally:
-                self._stop(target, worker, env)
-                cell = self._write(started_at)
+                # A stop signal now waits for the files: Ctrl-C is what asked for them.
+                with interrupts.deferred():
+                    self._stop(target, worker, env)
+                    cell = self.written = self._write(started_at)
         return cell
 
     def _queue_worker(self, env: dict[str, str]) -> QueueWorker:
@@ -248,6 +253,7 @@ class CellRun:
             exit_code=code,
             died_at_s=at,
             held_at_stop=self.held_at_stop,
+            started_after_drain=self.started_after_drain,
         )
 
     def _stop(self, target: TargetProcess, worker: QueueWorker | None, env: dict[str, str]) -> None:
@@ -262,8 +268,10 @@ class CellRun:
             worker.stop(timeout_s=self.spec.drain_timeout_s + _STOP_MARGIN_S)
             try:
                 # Stopped, the worker has given back what it held unacknowledged: what the
-                # broker holds now is every job of the cell's it still has.
+                # broker holds now is every job of the cell's it still has, and the others
+                # of those the app counted not run were started after its drain.
                 self.held_at_stop = held(env)
+                self.started_after_drain = late_starts(env)
             except BrokerError as exc:
                 self.failure = self.failure or f"could not count the cell's queue: {exc}"
             try:

@@ -84,6 +84,17 @@ def held(env: Mapping[str, str]) -> int:
         raise BrokerError(f"cannot count {env.get('BGBENCH_QUEUE_NAME')}: {exc}") from None
 
 
+def late_starts(env: Mapping[str, str]) -> int:
+    """The cell's jobs its worker started after the app's drain ended (once both stopped)."""
+    from target_app.queue import events  # noqa: PLC0415 (as in `_library`)
+
+    queue = env.get("BGBENCH_QUEUE_NAME", "")
+    try:
+        return events.late_starts(env["BGBENCH_EVENTS_URL"], queue)
+    except Exception as exc:  # redis' own errors
+        raise BrokerError(f"cannot read the task events of {queue}: {exc}") from None
+
+
 class QueueWorker:
     """The library's worker, configured like the app (the same BGBENCH_* environment)."""
 

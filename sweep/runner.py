@@ -9,17 +9,13 @@ the running cell's processes, records what it had, and leaves a valid run marked
 from __future__ import annotations
 
 import os
-import signal
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 from bgbench.queues import Broker
 from bgbench.results import names, writer
 from bgbench.results.model import Cell, ManifestCell
-from sweep import machine
+from sweep import interrupts, machine
 from sweep.cell_runner import CellRun
 from sweep.definition import CellSpec, Skipped, Sweep
 from sweep.progress import SweepProgress, estimate_s
@@ -28,21 +24,12 @@ from sweep.queue_workers import BrokerError, check_broker
 EXIT_COMPLETE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 130
 
 
-@contextmanager
-def _stop_signals_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGINT end the sweep the way Ctrl-C does: cleanly, with a partial run on
-    disk. SIGINT too, explicitly: a shell starts background jobs with it ignored, and Python
-    then never turns it into KeyboardInterrupt."""
-
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _entry(cell_id: str, written: Cell | None) -> ManifestCell:
+    """The manifest's line for a cell: what its cell.json says, once it is written (an
+    interrupt that came after keeps it), else failed by the interrupt."""
+    if written is None:
+        return ManifestCell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
+    return ManifestCell(cell_id, written.status, written.reason)
 
 
 def _describe(cell: Cell) -> str:
@@ -132,7 +119,7 @@ def run_sweep(sweep: Sweep, out: Path) -> tuple[int, Path]:
     calibration: float | None = None
     interrupted = False
     stopped: str | None = None  # why the run ended early, when it could not write
-    with _stop_signals_as_interrupt(), SweepProgress(len(cells)) as progress:
+    with interrupts.stop_signals_as_interrupt(), SweepProgress(len(cells)) as progress:
         progress.console.print(f"results: {run_dir}  ({pinning.note})")
         if before["quiet"] is False:
             progress.console.print(
@@ -141,29 +128,31 @@ def run_sweep(sweep: Sweep, out: Path) -> tuple[int, Path]:
             )
         for skip in skipped:
             progress.console.print(f"[yellow]skipped {skip.what}[/]: {skip.reason}")
-        for index, spec in enumerate(cells):
-            cell_id = spec.label(index)
-            progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
-            try:
+        try:
+            for index, spec in enumerate(cells):
+                cell_id = spec.label(index)
+                progress.cell_started(cell_id, estimates[index], sum(estimates[index + 1 :]))
                 cell_dir = run_dir / names.CELLS_DIR / cell_id
                 run = CellRun(spec, index, cell_dir, pinning, calibration)
-                cell = run.run()
-                if calibration is None and run.cpu_iterations_per_ms:
-                    calibration = run.cpu_iterations_per_ms
-                    manifest.data["cpu_iterations_per_ms"] = calibration
-                manifest.add_cell(ManifestCell(cell_id, cell.status, cell.reason))
-            except KeyboardInterrupt:
-                manifest.add_cell(
-                    ManifestCell(cell_id, "failed", "interrupted by the user (Ctrl-C)")
-                )
-                interrupted = True
-                break
-            except OSError as error:
-                # The results folder filled up or went read-only: stop, keep what is written.
-                stopped = f"cannot write results in {run_dir}: {error.strerror or error}"
-                progress.console.print(f"[red]stopped[/]: {stopped}")
-                break
-            progress.cell_finished(_describe(cell))
+                try:
+                    cell = run.run()
+                except KeyboardInterrupt:
+                    with interrupts.deferred():
+                        manifest.add_cell(_entry(cell_id, run.written))
+                    raise
+                # Held, not lost, if it comes now: the cell is on disk, and so is its entry.
+                with interrupts.deferred():
+                    if calibration is None and run.cpu_iterations_per_ms:
+                        calibration = run.cpu_iterations_per_ms
+                        manifest.data["cpu_iterations_per_ms"] = calibration
+                    manifest.add_cell(_entry(cell_id, cell))
+                progress.cell_finished(_describe(cell))
+        except KeyboardInterrupt:
+            interrupted = True
+        except OSError as error:
+            # The results folder filled up or went read-only: stop, keep what is written.
+            stopped = f"cannot write results in {run_dir}: {error.strerror or error}"
+            progress.console.print(f"[red]stopped[/]: {stopped}")
     status = manifest.finish(interrupted, stopped)
     code = {"complete": EXIT_COMPLETE, "partial": EXIT_PARTIAL}.get(status, EXIT_INTERRUPTED)
     return code, run_dir

@@ -37,6 +37,10 @@ async def drain(state: AppState) -> dict[str, Any]:
         state.ledger.wait_until_idle, timeout_s, abandon_on_cancel=True
     )
 
+    if state.queue is not None:
+        # The queue's ledger stops here, with the drain: a job its workers start from now on
+        # is reported into a list the sweep reads, not into counts already being written.
+        await state.queue.stop_events()
     # Whatever is left: queued futures are cancelled (their callbacks record "not run").
     # Join the workers only when they are idle: a task past the timeout must not hold the exit.
     left = [record.id for record in state.ledger.unfinished()]

@@ -236,6 +236,9 @@ class QueueWorker:
     # The cell's jobs its broker still held once the worker stopped (waiting, or kept
     # unacknowledged); null: not counted (the broker did not answer).
     held_at_stop: int | None = None
+    # Of the jobs the app counted not run, those the worker started once the app's drain had
+    # ended (it runs until the sweep stops it, after the app); null: not counted.
+    started_after_drain: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

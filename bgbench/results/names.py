@@ -17,7 +17,8 @@ from __future__ import annotations
 #    Celery over Redis, the only queue it ran.
 # 7: the queue worker's own memory: `server.queue_worker.rss_mib` (its highest second, summed
 #    over its processes) and `processes`; what its broker held at the end (`held_at_stop`),
-#    and the tasks the broker lost (`accounting.lost_in_broker`, the flag `broker_lost`).
+#    the jobs it started after the app's drain (`started_after_drain`), and the tasks the
+#    broker lost (`accounting.lost_in_broker`, the flag `broker_lost`).
 #    Version 6 is read as 7 with none of them measured.
 SCHEMA_VERSION = 7
 

@@ -52,7 +52,12 @@ def _from_6(cell: CellData) -> dict[str, Any]:
     upgraded = dict(cell)
     server = cell.get("server")
     if isinstance(server, Mapping) and isinstance(server.get("queue_worker"), Mapping):
-        unmeasured = {"rss_mib": None, "processes": None, "held_at_stop": None}
+        unmeasured = {
+            "rss_mib": None,
+            "processes": None,
+            "held_at_stop": None,
+            "started_after_drain": None,
+        }
         upgraded["server"] = {**server, "queue_worker": {**server["queue_worker"], **unmeasured}}
     counts = cell.get("accounting")
     if isinstance(counts, Mapping):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 
 import redis
 import redis.asyncio as aioredis
@@ -16,6 +15,8 @@ from target_app.queue.job import QueuedJob
 from target_app.queue.library import BrokerUnavailable, QueueLibrary, library
 from target_app.settings import Settings
 
+_STOP_WAIT_S = 5.0
+
 
 class QueueDispatcher:
     def __init__(self, settings: Settings, api_url: str) -> None:
@@ -24,9 +25,10 @@ class QueueDispatcher:
         self.broker_url = settings.broker_url
         self.events_url = settings.events_url
         self.api_url = api_url
-        self.events_key = f"bgbench:events:{uuid.uuid4().hex}"
+        self.events_key = events.events_key(settings.queue_name)
         self._events = aioredis.Redis.from_url(settings.events_url)
         self._consumer: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self, ledger: TaskLedger) -> None:
         try:
@@ -43,19 +45,25 @@ class QueueDispatcher:
             await self._events.aclose()
             raise
         self._consumer = asyncio.get_running_loop().create_task(
-            events.consume(self._events, self.events_key, ledger), name="queue-events"
+            events.consume(self._events, self.events_key, ledger, self._stopping),
+            name="queue-events",
         )
 
     async def send(self, task_id: str, workload: str, ms: float, iterations: int) -> None:
         job = QueuedJob(task_id, workload, ms, iterations, self.events_key, self.api_url)
         await self.library.send(job)
 
-    async def stop(self) -> None:
+    async def stop_events(self) -> None:
+        """Stop applying the workers' events: the ledger is final from here on, and what they
+        report later stays in the list, for the sweep to read (`events.late_starts`)."""
+        self._stopping.set()
         if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
-        with contextlib.suppress(redis.RedisError, OSError):
-            await self._events.delete(self.events_key)
+            # Bounded: a Redis that stopped answering would hold the app's exit (wait_for
+            # cancels the consumer then; what it had popped is lost with that Redis anyway).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._consumer, timeout=_STOP_WAIT_S)
+
+    async def stop(self) -> None:
+        await self.stop_events()
         await self._events.aclose()
         await self.library.close()

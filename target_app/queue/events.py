@@ -3,6 +3,11 @@ queue's own broker (BGBENCH_EVENTS_URL).
 
 A list, not pub/sub or Celery's own events: a message waits there until the app reads it, so
 no start or finish is lost while the app is busy, and they arrive in the order they were sent.
+
+The list is named after the queue (`bgbench:events:<queue>:<app process>`) and outlives the
+app: a worker still running after the app's drain ended goes on taking jobs, and the sweep
+reads what it said then (`late_starts`) to tell those from jobs the broker lost. Every push
+renews an expiry, so a list no one reads goes away by itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from typing import Any
 
 import redis
@@ -22,6 +28,30 @@ log = logging.getLogger("target_app.queue")
 
 STARTED, DONE, FAILED = "started", "done", "failed"
 _BATCH = 500
+_STOP_CHECK_S = 0.2  # how soon the consumer sees it should stop
+EXPIRES_S = 3600
+
+
+def events_key(queue: str) -> str:
+    """A new app process's list, under its queue's name."""
+    return f"bgbench:events:{queue}:{uuid.uuid4().hex}"
+
+
+def late_starts(url: str, queue: str) -> int:
+    """Jobs of `queue` that started with no app left to read it (after its drain), counted
+    from what its apps' lists still hold; the lists are then deleted."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"bgbench:events:{queue}:*", count=1000))
+        started = 0
+        for key in keys:
+            for raw in client.lrange(key, 0, -1):
+                started += json.loads(raw)["event"] == STARTED
+        if keys:
+            client.delete(*keys)
+        return started
+    finally:
+        client.close()
 
 
 def _message(task_id: str, event: str, fields: dict[str, Any]) -> str:
@@ -38,7 +68,10 @@ class Reporter:
     def report(self, key: str, task_id: str, event: str, **fields: Any) -> None:
         if self._client is None:  # made on first use: after the worker's fork, not before
             self._client = redis.Redis.from_url(self.url)
-        self._client.rpush(key, _message(task_id, event, fields))
+        # One round trip for both: the push and the expiry it renews.
+        self._client.pipeline(transaction=False).rpush(
+            key, _message(task_id, event, fields)
+        ).expire(key, EXPIRES_S).execute()
 
 
 class AsyncReporter:
@@ -51,7 +84,8 @@ class AsyncReporter:
     async def report(self, key: str, task_id: str, event: str, **fields: Any) -> None:
         if self._client is None:  # bound to the loop of its first use: the worker's
             self._client = aioredis.Redis.from_url(self.url)
-        await self._client.rpush(key, _message(task_id, event, fields))
+        pipeline = self._client.pipeline(transaction=False)
+        await pipeline.rpush(key, _message(task_id, event, fields)).expire(key, EXPIRES_S).execute()
 
 
 def apply(ledger: TaskLedger, message: dict[str, Any]) -> None:
@@ -64,11 +98,14 @@ def apply(ledger: TaskLedger, message: dict[str, Any]) -> None:
         ledger.fail(task_id, str(message.get("error")), at=at)
 
 
-async def consume(client: aioredis.Redis, key: str, ledger: TaskLedger) -> None:
-    """App side: apply events to the ledger until cancelled."""
-    while True:
+async def consume(
+    client: aioredis.Redis, key: str, ledger: TaskLedger, stopping: asyncio.Event
+) -> None:
+    """App side: apply events to the ledger until `stopping` is set. Not cancelled: a
+    cancellation could land between popping events and applying them, and lose them."""
+    while not stopping.is_set():
         try:
-            first = await client.blpop([key], timeout=1)
+            first = await client.blpop([key], timeout=_STOP_CHECK_S)
             if first is None:
                 continue
             batch = [first[1]]

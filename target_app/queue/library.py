@@ -5,6 +5,7 @@ side starts the library's worker, knows when it is ready, and empties the cell's
 from __future__ import annotations
 
 import importlib
+import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
 from urllib.parse import urlparse
@@ -23,16 +24,31 @@ _SCHEMES = {
 }
 
 
-def rabbitmq_messages(url: str, queue: str) -> int:
+def rabbitmq_messages(url: str, queue: str, consumers_gone_s: float = 5.0) -> int:
     """Messages in a RabbitMQ queue: the ready ones, and the unacknowledged ones once their
-    consumers have gone (RabbitMQ gives those back when a consumer's channel closes)."""
+    consumers have gone (RabbitMQ gives those back when a consumer's channel closes).
+
+    A worker just stopped or killed may still be a consumer for a moment: RabbitMQ sees the
+    connection drop, then requeues what it had taken. Counted before, those would look lost;
+    so this waits (up to `consumers_gone_s`, then raises) for the queue to have no consumer."""
     import pika  # noqa: PLC0415 (only the RabbitMQ cells need it)
 
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:
-        declared = connection.channel().queue_declare(queue, passive=True)
-        count: int = declared.method.message_count
-        return count
+        channel = connection.channel()
+        deadline = time.monotonic() + consumers_gone_s
+        while True:
+            declared = channel.queue_declare(queue, passive=True).method
+            if declared.consumer_count == 0:
+                count: int = declared.message_count
+                return count
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{queue} still has {declared.consumer_count} consumer(s) "
+                    f"{consumers_gone_s:g} s after its worker stopped: what they hold is not "
+                    "counted yet (is another worker on this queue?)"
+                )
+            time.sleep(0.05)
     except pika.exceptions.ChannelClosedByBroker as exc:
         if exc.reply_code == 404:  # never declared: nothing was ever sent to it
             return 0

@@ -152,17 +152,20 @@ def test_a_broker_that_lost_tasks_flags_the_cell_with_its_count() -> None:
     cell = next(c for c in load_run(GOLDEN_RUN).cells if c.params.strategy == "queue" and c.server)
     assert cell.server is not None
     assert cell.accounting is not None
-    worker = QueueWorker("celery", "redis", 1, "prefork processes", None, None, held_at_stop=7)
+    worker = QueueWorker(
+        "celery", "redis", 1, "prefork processes", None, None, held_at_stop=7, started_after_drain=3
+    )
     counts = replace(
-        cell.accounting, enqueued=139, completed=90, failed=0, not_run=7, lost_in_broker=42
+        cell.accounting, enqueued=139, completed=90, failed=0, not_run=10, lost_in_broker=39
     )
     unjudged = replace(cell, server=replace(cell.server, queue_worker=worker), accounting=counts)
     judged = trust.judged(unjudged, None)
     assert judged.status == "ok"
     assert judged.flag_reasons["broker_lost"] == (
-        "42 of the 139 tasks enqueued never started and were gone from the redis broker once "
-        "the celery worker stopped (it held 7 of the cell's jobs, where 7 had not run): lost "
-        "with the broker's data, or dropped by the worker as it stopped"
+        "39 of the 139 tasks enqueued never started and were gone from the redis broker once "
+        "the celery worker stopped (it still held 7 of the cell's jobs, and the worker had "
+        "started 3 after the app's drain): lost with the broker's data, or dropped by the "
+        "worker as it stopped"
     )
     assert any(p.startswith("broker_lost (") for p in trust.problems(judged))
     assert "broker_lost" not in _queue_cell(None).flags  # counted, and none lost: no flag

@@ -209,7 +209,8 @@ def test_version_6_results_read_as_7_with_the_workers_memory_and_broker_not_coun
         data["schema_version"] = 6
         worker = (data["server"] or {}).get("queue_worker")
         if worker is not None:  # version 6 did not measure the worker apart from the server
-            del worker["rss_mib"], worker["processes"], worker["held_at_stop"]
+            for field in ("rss_mib", "processes", "held_at_stop", "started_after_drain"):
+                worker.pop(field, None)
         if data["accounting"] is not None:  # nor count what the broker lost
             del data["accounting"]["lost_in_broker"]
         path.write_text(json.dumps(data))
@@ -217,5 +218,6 @@ def test_version_6_results_read_as_7_with_the_workers_memory_and_broker_not_coun
     assert (run.schema_version, run.missing, len(run.cells)) == (6, (), 42)
     workers = [c.server.queue_worker for c in run.cells if c.server and c.server.queue_worker]
     assert workers  # the golden run has queue cells
-    assert {(w.rss_mib, w.processes, w.held_at_stop) for w in workers} == {(None, None, None)}
+    measured = {(w.rss_mib, w.processes, w.held_at_stop, w.started_after_drain) for w in workers}
+    assert measured == {(None, None, None, None)}
     assert {c.accounting.lost_in_broker for c in run.cells if c.accounting} == {None}

@@ -433,8 +433,17 @@ def test_a_cell_without_workers_lists_none() -> None:
     assert cell.loadgen.locust_workers == ()
 
 
-def _queue_worker(held_at_stop: int | None) -> QueueWorker:
-    return QueueWorker("rq", "redis", 1, "worker processes", None, None, held_at_stop=held_at_stop)
+def _queue_worker(held_at_stop: int | None, started_after_drain: int | None = 0) -> QueueWorker:
+    return QueueWorker(
+        "rq",
+        "redis",
+        1,
+        "worker processes",
+        None,
+        None,
+        held_at_stop=held_at_stop,
+        started_after_drain=started_after_drain,
+    )
 
 
 def test_tasks_that_never_started_and_that_the_broker_no_longer_holds_are_its_loss() -> None:
@@ -451,6 +460,17 @@ def test_tasks_that_never_started_and_that_the_broker_no_longer_holds_are_its_lo
     for worker in (None, _queue_worker(held_at_stop=None)):
         counts = accounting(final, None, [], worker)
         assert (counts.not_run, counts.lost_in_broker) == (200, None)
+
+
+def test_tasks_the_worker_started_after_the_drain_are_not_the_brokers_loss() -> None:
+    final = {"totals": {**TOTALS, "completed": 300, "failed": 0, "not_run": 200}}
+    # The broker holds 190: the worker, still running after the app, took 10 more.
+    counts = accounting(final, None, [], _queue_worker(held_at_stop=190, started_after_drain=10))
+    assert (counts.not_run, counts.lost_in_broker, counts.lost) == (200, 0, 0)
+    # Not counted (no events left to read, or the count failed): all 10 look lost.
+    for late in (0, None):
+        counts = accounting(final, None, [], _queue_worker(190, started_after_drain=late))
+        assert (counts.not_run, counts.lost_in_broker) == (190, 10)
 
 
 def test_rejected_tasks_never_reached_the_broker() -> None:
