@@ -134,10 +134,10 @@ class QueueWorker:
             time.sleep(0.1)
         return self
 
-    def stop(self, timeout_s: float = 60.0) -> None:
+    def stop(self, timeout_s: float = 60.0) -> int | None:
         """Warm shutdown (SIGTERM: the libraries finish their running jobs), SIGKILL if it
-        lingers."""
-        self.child.stop(timeout_s)
+        lingers. Its exit code; None if it had to be killed."""
+        return self.child.stop(timeout_s)
 
     def kill(self) -> None:
         """SIGKILL to the worker and its pool processes at once: a crash, mid-task."""

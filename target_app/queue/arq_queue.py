@@ -89,6 +89,11 @@ class WorkerSettings:
     job_timeout = _settings.queue_visibility_timeout_s
     keep_result = 0  # results travel back over the events list, not arq's result keys
     retry_jobs = False  # a job that raises is failed, not retried: the counts stay honest
+    # On SIGTERM arq cancels its running jobs by default, and with retries off drops them:
+    # measured, a deploy's stop lost the task it was running (test_queue_faults, worker_stop).
+    # Given this, it stops taking jobs and lets the running ones end first, for as long as a
+    # job may run (whoever stops it may kill it sooner: the sweep, after its drain timeout).
+    job_completion_wait = job_timeout
     # arq polls its queue; its 0.5 s default would add up to half a second of queue wait to
     # every job, which a latency-minded user tunes down.
     poll_delay = 0.05

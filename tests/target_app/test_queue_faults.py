@@ -22,18 +22,21 @@ from tests.target_app.conftest import (
     OwnBrokerFactory,
     StartWorker,
     bgbench_env,
+    broker_url,
     queue_settings,
 )
 from tests.target_app.helpers import FINAL, wait_for_status, wait_for_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-BROKER_FAULTS = [
+# The faults with work queued: the worker's stop, and the broker's.
+QUEUED_FAULTS = [
     pytest.param((name, broker, fault), id=f"{name}-{broker}-{fault}")
     for name, facts in QUEUES.items()
     for broker, fault in facts.outcomes
     if fault is not Fault.WORKER_KILL
 ]
+WARM_STOP_S = 10.0  # the running task takes 1.5 s: a warm stop has the time to finish it
 RUNNING_MS = 1500  # the task running when the fault comes: long enough to be mid-task
 QUEUED_MS = 10
 SETTLE_TIMEOUT_S = 60.0
@@ -106,8 +109,8 @@ def test_a_worker_killed_mid_task_has_it_run_again_or_not_as_its_library_says(
     assert redelivered == expected.twice
 
 
-@pytest.mark.parametrize("case", BROKER_FAULTS)
-def test_a_broker_fault_with_work_queued_loses_what_its_library_says(
+@pytest.mark.parametrize("case", QUEUED_FAULTS)
+def test_a_fault_with_work_queued_loses_what_its_library_says(
     case: tuple[str, Broker, Fault],
     start_target: StartTarget,
     start_worker: StartWorker,
@@ -116,12 +119,14 @@ def test_a_broker_fault_with_work_queued_loses_what_its_library_says(
 ) -> None:
     library, broker, fault = case
     expected = QUEUES[library].outcomes[broker, fault]
-    own = own_broker(broker, fault is Fault.BROKER_RESTART)
+    # The broker's faults on a broker of the test's own; the worker's stop on the machine's.
+    own = None if fault is Fault.WORKER_STOP else own_broker(broker, fault is Fault.BROKER_RESTART)
+    url = broker_url(broker) if own is None else own.url
     # One slot: one task running when the fault comes, three queued behind it. The app waits
     # for none at its stop: the lost ones would keep it for its whole drain timeout.
-    env = queue_settings(library, own.url, tmp_path, queue_concurrency="1", drain_timeout_s="0")
+    env = queue_settings(library, url, tmp_path, queue_concurrency="1", drain_timeout_s="0")
     target = start_target(**env)
-    start_worker(env, tmp_path / "worker.log")
+    worker = start_worker(env, tmp_path / "worker.log")
     with httpx.Client(base_url=target.url, timeout=30) as client:
 
         def send(ms: int) -> str:
@@ -138,7 +143,11 @@ def test_a_broker_fault_with_work_queued_loses_what_its_library_says(
         wait_for_status(client, running, "running")
         queued = [send(QUEUED_MS) for _ in range(3)]
         time.sleep(0.5)  # the worker prefetches what its library prefetches
-        if fault is Fault.BROKER_RESTART:
+        if own is None:
+            stopped = worker.stop(timeout_s=WARM_STOP_S)
+            assert stopped is not None, f"the {library} worker outlived its SIGTERM"
+            start_worker(env, tmp_path / "second.log")
+        elif fault is Fault.BROKER_RESTART:
             own.restart()
         else:
             own.crash_and_start()
