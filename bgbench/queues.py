@@ -4,6 +4,7 @@ imports no queue library: a machine without them still reads results and builds 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -310,23 +311,47 @@ def facts(strategy: str) -> QueueFacts | None:
     return QUEUES.get(ALIASES.get(strategy, strategy))
 
 
+GUARANTEES_HEADER = ("library", "broker", "fault", "finished", "ran twice", "lost", "why")
+
+
+def guarantee_rows(
+    over: Iterable[tuple[str, Broker]] | None = None,
+) -> list[tuple[QueueFacts, Broker, Fault, Outcome]]:
+    """What each fault did, one row per library, broker and fault; `over` keeps the rows of
+    those (library, broker) pairs (a report keeps the ones its run has)."""
+    wanted = None if over is None else set(over)
+    return [
+        (q, broker, fault, outcome)
+        for q in QUEUES.values()
+        for broker in q.brokers
+        if wanted is None or (q.name, broker) in wanted
+        for fault in Fault
+        if (outcome := q.outcomes.get((broker, fault))) is not None
+    ]
+
+
+def guarantee_cells(
+    q: QueueFacts, broker: Broker, fault: Fault, outcome: Outcome
+) -> tuple[str, str, str, str, str, str, str]:
+    """A row's cells, as words: GUARANTEES_HEADER's columns."""
+    ran = f"{outcome.ran} of {SCENARIO_TASKS[fault]}"
+    return (
+        q.name,
+        broker.value,
+        fault_words(fault, broker),
+        ran,
+        outcome.twice_text,
+        str(outcome.lost),
+        outcome.why,
+    )
+
+
 def guarantees_markdown() -> str:
     """The README's table of what each fault did to each library over each broker, one row
     per library, broker and fault (tests/target_app/test_queue.py checks the README's)."""
-    rows = [
-        "| library | broker | fault | finished | ran twice | lost | why |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for q in QUEUES.values():
-        for broker in q.brokers:
-            for fault in Fault:
-                outcome = q.outcomes.get((broker, fault))
-                if outcome is None:
-                    continue
-                of = SCENARIO_TASKS[fault]
-                lost = f"**{outcome.lost}**" if outcome.lost else "0"
-                rows.append(
-                    f"| {q.name} | {broker.value} | {fault_words(fault, broker)} | "
-                    f"{outcome.ran} of {of} | {outcome.twice_text} | {lost} | {outcome.why} |"
-                )
+    rows = ["| " + " | ".join(GUARANTEES_HEADER) + " |", "|" + " --- |" * len(GUARANTEES_HEADER)]
+    for row in guarantee_rows():
+        library, broker, fault, ran, twice, lost, why = guarantee_cells(*row)
+        lost = f"**{lost}**" if lost != "0" else lost
+        rows.append(f"| {library} | {broker} | {fault} | {ran} | {twice} | {lost} | {why} |")
     return "\n".join(rows)

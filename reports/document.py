@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgbench.queues import GUARANTEES_HEADER, Broker, guarantee_cells, guarantee_rows
+from bgbench.queues import facts as queue_facts
 from bgbench.results import names
 from bgbench.results.model import Cell, Run, Summary
 from bgbench.units import duration
@@ -15,6 +17,13 @@ from reports import analysis, estimates, verdict
 from reports.findings import Findings
 from reports.formatting import share
 from reports.stats import CORRECTION, POWER, claimable, detectable, quantile_interval
+
+FAULTS_NOTE = (
+    "Measured by the project's fault tests (tests/target_app/test_queue_faults.py), with the "
+    "settings this run used, not by this run: one task running on a worker of one slot, three "
+    "queued behind it (none for the kill), one sent after the fault. This run's own losses are "
+    "in its cells' accounting and flags (`worker_died`, `broker_lost`)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,9 @@ class Document:
     notices: tuple[str, ...]
     verdicts: tuple[VerdictSection, ...]
     findings: Findings
+    # What a killed or stopped worker and a restarted broker cost the run's queues, as the
+    # project's fault tests measured it (not this run): None when the run has no queue cell.
+    faults: Table | None
     figures: tuple[RenderedFigure, ...]
     flagged: Table
     cells: Table
@@ -181,6 +193,18 @@ def _resolution(run: Run) -> tuple[str, str] | None:
     )
 
 
+def _faults(run: Run) -> Table | None:
+    over = {
+        (q.name, Broker(c.params.broker))
+        for c in run.cells
+        if (q := queue_facts(c.params.strategy)) is not None and c.params.broker is not None
+    }
+    if not over:
+        return None
+    rows = tuple(guarantee_cells(*row) for row in guarantee_rows(over))
+    return Table(GUARANTEES_HEADER, rows)
+
+
 def _verdicts(run: Run) -> tuple[VerdictSection, ...]:
     return tuple(
         VerdictSection(
@@ -233,6 +257,7 @@ def build_document(run: Run, findings: Findings, figures: Sequence[RenderedFigur
         notices=_notices(run, len(flagged)),
         verdicts=_verdicts(run),
         findings=findings,
+        faults=_faults(run),
         figures=tuple(figures),
         flagged=Table(("cell", "strategy", "work and load", "why not trusted"), flagged),
         cells=cells,

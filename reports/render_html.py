@@ -7,7 +7,7 @@ import base64
 from collections.abc import Callable
 from html import escape
 
-from reports.document import Document, RenderedFigure, Table
+from reports.document import FAULTS_NOTE, Document, RenderedFigure, Table
 from reports.formatting import anchor
 
 STYLE = """
@@ -94,6 +94,12 @@ def _figures(document: Document) -> str | None:
     return "".join(_figure(f) for f in document.figures) or None
 
 
+def _faults(document: Document) -> str | None:
+    if document.faults is None:
+        return None
+    return f"<p>{escape(FAULTS_NOTE)}</p>{_table(document.faults)}"
+
+
 def _flagged(document: Document) -> str:
     # Written even when empty: that nothing was flagged is worth saying.
     return _table(document.flagged) if document.flagged.rows else "<p>None.</p>"
@@ -110,6 +116,7 @@ Section = tuple[str, Callable[[Document], str | None]]
 SECTIONS: tuple[Section, ...] = (
     ("Verdict", _verdict),
     ("Findings", _findings),
+    ("Loss under faults", _faults),
     ("Figures", _figures),
     ("Flagged cells", _flagged),
     ("All cells", _cells),

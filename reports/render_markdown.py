@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reports.document import Document, Table
+from reports.document import FAULTS_NOTE, Document, Table
 from reports.formatting import anchor
 
 
@@ -59,6 +59,12 @@ def _findings(document: Document) -> str:
     return "\n\n".join(parts)
 
 
+def _faults(document: Document) -> str | None:
+    if document.faults is None:
+        return None
+    return f"{FAULTS_NOTE}\n\n{_table(document.faults)}"
+
+
 def _figures(document: Document) -> str | None:
     return (
         "\n\n".join(
@@ -86,6 +92,7 @@ Section = tuple[str, Callable[[Document], str | None]]
 SECTIONS: tuple[Section, ...] = (
     ("Verdict", _verdict),
     ("Findings", _findings),
+    ("Loss under faults", _faults),
     ("Figures", _figures),
     ("Flagged cells", _flagged),
     ("All cells", _cells),

@@ -4,10 +4,12 @@ contents that link every section by GitHub's anchors."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bgbench.queues import Fault
 from bgbench.results.model import Run
 from reports import render_html
 from reports.document import Document, build_document
@@ -79,3 +81,22 @@ def test_a_section_with_nothing_to_show_is_neither_written_nor_listed(document: 
 
 def test_both_formats_write_the_same_sections() -> None:
     assert [title for title, _ in SECTIONS] == [title for title, _ in render_html.SECTIONS]
+
+
+def test_the_runs_queues_have_their_loss_under_faults(golden_run: Run) -> None:
+    # The golden run has Celery over Redis cells (strategy `queue`, its first name) and no
+    # other queue: its rows, one per fault, and no other library's.
+    markdown = render_markdown(build_document(golden_run, Findings((), ()), []))
+    section = markdown.split("## Loss under faults\n\n", maxsplit=1)[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| celery ")]
+    assert [row.split(" | ")[1] for row in rows] == ["redis"] * len(Fault)
+    assert "| arq " not in section
+    assert "| rabbitmq " not in section
+    assert "not by this run" in section  # says where the counts come from
+    # A run without a queue cell has no such section.
+    in_process = replace(
+        golden_run, cells=tuple(c for c in golden_run.cells if not c.params.broker)
+    )
+    assert "Loss under faults" not in render_markdown(
+        build_document(in_process, Findings((), ()), [])
+    )
