@@ -20,12 +20,14 @@ tell, it flags. The rules and their thresholds (docs/results-format.md says why 
 - `worker_died`: the queue strategy's worker exited before the sweep stopped it. The system
   under test broke, not the measurement: the cell's tasks stopped running, so its completion
   lag describes only those that ran. Untrusted, and `compare` calls it a breakage.
+- `worker_stalled`: the queue worker was alive but finished nothing for longer than
+  max(5 s, 3 task durations) while the app had tasks in flight (hung, stopped, or cut off
+  from its broker). A breakage, like `worker_died`.
 - `broker_lost`: tasks gone from the queue's broker: the app enqueued them, they never
-  started, and once the worker stopped the broker no longer held them (a broker that
-  restarted without its data; or a worker that dropped jobs it had taken as it stopped, as
-  arq with retries off did with 3 of a 1-slot cell's backlog). Counted apart
-  (`accounting.lost_in_broker`), not as the drain's not run. Untrusted and a breakage, like
-  `worker_died`.
+  started, the worker did not start them after the app's drain, and once it stopped the
+  broker no longer held them (a broker that restarted without its data; or a worker that
+  dropped jobs it had taken as it stopped). Counted apart (`accounting.lost_in_broker`), not
+  as the drain's not run. Untrusted and a breakage, like `worker_died`.
 - `memory_growth`, `fd_growth`: the app's memory (RSS of its process tree) or open file
   descriptors grew without levelling off over a cell of 2 minutes or more (`growth`). A
   finding about the app, a leak to look for, not a fault of the measurement: the cell stays
@@ -74,7 +76,12 @@ FDS_SLOPE_PER_MIN = 2.0
 MEASUREMENT = ("saturated", "generator_late", "interference", "dropped", "incomplete")
 # Flags that mean the system under test lost a part the cell depends on: untrusted too, but a
 # breakage, not a doubt about how it was measured.
-BROKEN = ("worker_died", "broker_lost")
+BROKEN = ("worker_died", "worker_stalled", "broker_lost")
+# A live worker that finished nothing for longer than this, or than this many of its tasks'
+# durations, with tasks in flight: stalled. Strictly longer: procrastinate, its LISTEN lost
+# with a restarted PostgreSQL, polls every 5 s and is slow, not stalled.
+STALL_MIN_S = 5.0
+STALL_TASKS = 3
 UNTRUSTED = MEASUREMENT + BROKEN
 
 
@@ -247,6 +254,36 @@ def worker_died(cell: Cell) -> str | None:
     return reason
 
 
+def worker_stalled(cell: Cell) -> str | None:
+    """The longest stretch of seconds in which a live queue worker finished no task while the
+    app had some in flight, if longer than the stall limit."""
+    worker = cell.server.queue_worker if cell.server else None
+    series = cell.timeseries
+    if worker is None or worker.exit_code is not None or series is None:
+        return None  # no worker, or a dead one: `worker_died` says what it left
+    t, backlog = series.columns["t_s"], series.columns["backlog"]
+    completed = series.columns["tasks_completed"]
+    limit = max(STALL_MIN_S, STALL_TASKS * cell.params.ms / 1000)
+    longest, run, start = (0, 0, 0), 0, 0
+    for i in range(len(t)):
+        # An unmeasured second (NaN) ends a stretch: nothing says the worker was idle in it.
+        if backlog[i] > 0 and completed[i] == 0:
+            run, start = run + 1, start if run else i
+            if run > longest[0]:
+                longest = (run, start, i)
+        else:
+            run = 0
+    seconds, first, last = longest
+    if seconds <= limit:
+        return None
+    waiting = int(max(backlog[first : last + 1]))
+    return (
+        f"the {worker.library} worker was alive but finished no task for {seconds} s (from "
+        f"{t[first]:g} s to {t[last] + 1:g} s of the measured phase) while up to {waiting} "
+        f"tasks were in flight: hung, stopped, or cut off from its broker"
+    )
+
+
 def broker_lost(cell: Cell) -> str | None:
     """What the queue's broker lost of the cell's tasks, in its own counts."""
     counts, worker = cell.accounting, cell.server.queue_worker if cell.server else None
@@ -306,6 +343,9 @@ def _flag_reasons(cell: Cell) -> dict[str, str]:
     died = worker_died(cell)
     if died:
         reasons["worker_died"] = died
+    stalled = worker_stalled(cell)
+    if stalled:
+        reasons["worker_stalled"] = stalled
     lost = broker_lost(cell)
     if lost:
         reasons["broker_lost"] = lost

@@ -22,7 +22,7 @@ FAULTS_NOTE = (
     "Measured by the project's fault tests (tests/target_app/test_queue_faults.py), with the "
     "settings this run used, not by this run: one task running on a worker of one slot, three "
     "queued behind it (none for the kill), one sent after the fault. This run's own losses are "
-    "in its cells' accounting and flags (`worker_died`, `broker_lost`)."
+    "in its cells' accounting and flags (`worker_died`, `worker_stalled`, `broker_lost`)."
 )
 
 

@@ -8,7 +8,15 @@ from dataclasses import replace
 import pytest
 
 from bgbench import trust
-from bgbench.results.model import Cell, ClientMetrics, LoadGen, LocustWorker, QueueWorker, Summary
+from bgbench.results.model import (
+    Cell,
+    ClientMetrics,
+    LoadGen,
+    LocustWorker,
+    QueueWorker,
+    Summary,
+    TimeSeries,
+)
 from bgbench.results.reader import load_run
 from tests.reports.conftest import GOLDEN_RUN
 
@@ -173,3 +181,61 @@ def test_a_broker_that_lost_tasks_flags_the_cell_with_its_count() -> None:
 
 def test_a_worker_that_ran_to_the_end_is_not_flagged() -> None:
     assert "worker_died" not in _queue_cell(None).flags
+
+
+def _stalling(completed: list[int], backlog: list[int], exit_code: int | None = None) -> Cell:
+    """The golden run's first queue cell (200 ms tasks or not: its ms is set here) with a
+    worker alive or dead and a time series of these seconds."""
+    cell = next(c for c in load_run(GOLDEN_RUN).cells if c.params.strategy == "queue" and c.server)
+    assert cell.server is not None
+    worker = QueueWorker("celery", "redis", 1, "prefork processes", exit_code, None)
+    rows = [
+        {"t_s": t, "tasks_completed": done, "backlog": waiting}
+        for t, (done, waiting) in enumerate(zip(completed, backlog, strict=True))
+    ]
+    return replace(
+        cell,
+        params=replace(cell.params, ms=200.0),
+        server=replace(cell.server, queue_worker=worker),
+        timeseries=TimeSeries.from_rows(rows),
+    )
+
+
+def test_a_live_worker_that_finishes_nothing_with_work_in_flight_has_stalled() -> None:
+    # Working for 3 s, then 7 s with 40 and more waiting and nothing finished.
+    cell = _stalling([5, 5, 5, 0, 0, 0, 0, 0, 0, 0], [2, 3, 2, 40, 45, 50, 55, 60, 65, 70])
+    assert trust.worker_stalled(cell) == (
+        "the celery worker was alive but finished no task for 7 s (from 3 s to 10 s of the "
+        "measured phase) while up to 70 tasks were in flight: hung, stopped, or cut off from "
+        "its broker"
+    )
+    judged = trust.judged(cell, None)
+    assert "worker_stalled" in judged.flags
+    assert any(p.startswith("worker_stalled (") for p in trust.problems(judged))
+
+
+@pytest.mark.parametrize(
+    ("completed", "backlog", "exit_code"),
+    [
+        # Idle: nothing to do is not a stall.
+        ([0] * 10, [0] * 10, None),
+        # 5 s without a finish: procrastinate's polling after a PostgreSQL restart, slow.
+        ([5, 0, 0, 0, 0, 0, 5, 5, 5, 5], [9] * 10, None),
+        # A finish every few seconds breaks the stretch.
+        ([0, 0, 0, 0, 1, 0, 0, 0, 0, 1], [9] * 10, None),
+        # Dead, not stalled: `worker_died` says what it left.
+        ([5, 0, 0, 0, 0, 0, 0, 0, 0, 0], [9] * 10, -9),
+    ],
+    ids=["idle", "slow", "finishing", "dead"],
+)
+def test_what_is_not_a_stall(
+    completed: list[int], backlog: list[int], exit_code: int | None
+) -> None:
+    assert trust.worker_stalled(_stalling(completed, backlog, exit_code)) is None
+
+
+def test_long_tasks_stretch_the_stall_limit() -> None:
+    # Seven seconds without a finish is three 2.5 s tasks' worth: not yet a stall.
+    cell = _stalling([1] + [0] * 7 + [1, 1], [9] * 10)
+    assert trust.worker_stalled(replace(cell, params=replace(cell.params, ms=2500.0))) is None
+    assert trust.worker_stalled(cell) is not None  # at 200 ms, it is

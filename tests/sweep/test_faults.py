@@ -8,6 +8,7 @@ to what the app enqueued, and that the run left behind loads with `bgbench.resul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -69,11 +70,18 @@ FAULTS = {
         "drain), the backlog as never run",
         "complete, exit 0; the worker's pool processes stopped",
     ),
+    "queue_worker_stalled_mid_cell": Fault(
+        "a queue worker hung (SIGSTOP) mid-cell",
+        "ok, flagged `worker_stalled` (untrusted): for how long it finished nothing, and what "
+        "was in flight",
+        "adding up: what completed, the backlog as never run, none lost",
+        "complete, exit 0; the worker killed once its SIGTERM went unheard",
+    ),
     "broker_restart_mid_cell": Fault(
         "Redis without persistence restarted (SIGKILL) mid-cell, a backlog queued",
         "ok, flagged `broker_lost` (untrusted): how many the broker lost, what it still held",
-        "adding up: what completed, what the broker still held as never run, the rest as "
-        "`lost_in_broker` (not blamed on the drain)",
+        "adding up: what completed, what the broker still held (and what the worker started "
+        "after the drain) as never run, the rest as `lost_in_broker` (not blamed on the drain)",
         "complete, exit 0",
     ),
     "smtp_down": Fault(
@@ -315,6 +323,36 @@ def test_queue_worker_sigkill_mid_cell(tmp_path: Path, start_sweep: Any, library
     assert f"{accounting['completed']} completed" in reason
     # Whatever the dead main process left running is stopped with its process group.
     assert not [p for p in pool if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_queue_worker_stalled_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
+    require_service("redis")
+    out = tmp_path / "results"
+    # arq: one process, whose jobs are asyncio tasks. SIGSTOPped, it is alive and does nothing,
+    # as a worker hung on a lock or cut off from its broker would be.
+    definition = sweep_file(tmp_path, duration=8, ms=200, drain=3, strategies=("arq",), workers=1)
+    running = start_sweep(definition, out, "--no-report")
+    under_load(out)
+    worker = worker_main(running.pid, "arq")
+    worker.suspend()
+    try:
+        running.communicate(timeout=180)
+    finally:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            worker.resume()  # the sweep stopped it (SIGKILL, once its SIGTERM went unheard)
+    assert running.returncode == 0
+    [cell] = cells(loads(out))
+    assert cell["status"] == "ok", cell["reason"]
+    assert "worker_stalled" in cell["flags"]
+    assert "worker_died" not in cell["flags"]  # it never exited by itself
+    assert (
+        "the arq worker was alive but finished no task for"
+        in (cell["flag_reasons"]["worker_stalled"])
+    )
+    accounting = cell["accounting"]
+    assert balanced(accounting) == answered(cell) > 0
+    assert accounting["not_run"] > 0  # the backlog it left
+    assert accounting["lost_in_broker"] == 0  # still in Redis, every one
 
 
 def test_broker_restart_mid_cell(tmp_path: Path, start_sweep: Any) -> None:
