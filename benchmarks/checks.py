@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks.asgi_driver import Exchange
 from benchmarks.running_app import Check
-from target_app.ledger import TaskStatus
+from bgbench.ledger import TaskStatus
 from target_app.state import AppState
 
 HELLO = {"message": "Hello World"}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pytest
 
 from benchmarks.benchmark_api import Benchmark
-from target_app.ledger import TaskLedger, TaskStatus
+from bgbench.ledger import TaskLedger, TaskStatus
 
 pytestmark = pytest.mark.benchmark(group="ledger")
 

@@ -25,6 +25,7 @@ from benchmarks.benchmark_api import Benchmark
 from benchmarks.checks import status_is, text_body
 from benchmarks.running_app import RunningApp, StartApp
 from bgbench import hdr
+from bgbench.prometheus import prometheus_text
 from target_app import metrics
 from target_app.state import AppState
 
@@ -91,7 +92,7 @@ def test_prometheus_text(
     benchmark: Benchmark, benchmark_loop: asyncio.AbstractEventLoop, measured_app: RunningApp
 ) -> None:
     snapshot = metrics.snapshot(measured_app.state, _gauges(benchmark_loop, measured_app.state))
-    text = benchmark(metrics.prometheus_text, snapshot)
+    text = benchmark(prometheus_text, snapshot)
     assert f'bgbench_tasks_total{{key="{KEY}",outcome="completed"}}'.encode() in text
 
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from anyio import to_thread
 from fastapi import FastAPI
 
+from bgbench.ledger import TaskLedger
 from target_app import metrics, shutdown
-from target_app.ledger import TaskLedger
 from target_app.mail import SmtpConfig
 from target_app.middleware.timing import RequestTimings
 from target_app.priority_executor import PriorityBoundedExecutor

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from anyio import to_thread
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from bgbench import hdr
-from target_app.ledger import COUNTERS, TIMINGS
+from bgbench.ledger import totals
 from target_app.state import AppState
 
 
@@ -28,12 +24,6 @@ def gauges(state: AppState) -> dict[str, int]:
         "threadpool_tokens_in_use": int(limiter.borrowed_tokens),
         "threadpool_tokens_total": int(limiter.total_tokens),
     }
-
-
-def totals(tasks: dict[str, dict[str, Any]]) -> dict[str, int]:
-    summed = {name: sum(int(t[name]) for t in tasks.values()) for name in COUNTERS}
-    summed["in_flight"] = sum(int(t["in_flight"]) for t in tasks.values())
-    return summed
 
 
 def snapshot(state: AppState, gauge_values: dict[str, int] | None = None) -> dict[str, Any]:
@@ -71,48 +61,3 @@ def window(state: AppState) -> dict[str, Any]:
     timed = state.request_timings.take_window()
     taken["server_latency_us"] = {path: hdr.encode(timed[path]) for path in sorted(timed)}
     return taken
-
-
-class _SnapshotCollector(Collector):
-    """Exposes one JSON snapshot; percentiles become gauges with a `quantile` label (HDR
-    percentiles are exact, so a Summary would only re-estimate them)."""
-
-    def __init__(self, snapshot: dict[str, Any]) -> None:
-        self.snapshot = snapshot
-
-    def collect(self) -> Iterator[Metric]:
-        tasks = self.snapshot["tasks"]
-        outcomes = CounterMetricFamily(
-            "bgbench_tasks", "Background tasks by key and outcome.", labels=["key", "outcome"]
-        )
-        for key, task in tasks.items():
-            for counter in COUNTERS:
-                outcomes.add_metric([key, counter], task[counter])
-        yield outcomes
-        for timing in TIMINGS:
-            name = timing.removesuffix("_us")
-            family = GaugeMetricFamily(
-                f"bgbench_task_{name}_seconds",
-                f"Background task {name.replace('_', ' ')}, percentiles.",
-                labels=["key", "quantile"],
-            )
-            for key, task in tasks.items():
-                for label, quantile in hdr.PERCENTILES.items():
-                    family.add_metric([key, f"{quantile / 100:g}"], task[timing][label] / 1e6)
-            yield family
-        for gauge, value in self.snapshot["gauges"].items():
-            yield GaugeMetricFamily(f"bgbench_{gauge}", gauge.replace("_", " "), value=value)
-        lag = GaugeMetricFamily(
-            "bgbench_event_loop_lag_seconds",
-            "How late the event loop wakes up.",
-            labels=["quantile"],
-        )
-        for label, quantile in hdr.PERCENTILES.items():
-            lag.add_metric([f"{quantile / 100:g}"], self.snapshot["event_loop_lag_us"][label] / 1e6)
-        yield lag
-
-
-def prometheus_text(snapshot: dict[str, Any]) -> bytes:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_SnapshotCollector(snapshot))
-    return generate_latest(registry)

@@ -19,8 +19,8 @@ from typing import Any
 from anyio import to_thread
 
 from bgbench.files import write_atomically
+from bgbench.ledger import TaskStatus
 from target_app import metrics
-from target_app.ledger import TaskStatus
 from target_app.state import AppState
 
 log = logging.getLogger("target_app.shutdown")

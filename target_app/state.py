@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
-from target_app.ledger import TaskLedger
+from bgbench.ledger import TaskLedger
 from target_app.mail import SmtpConfig
 from target_app.middleware.timing import RequestTimings
 from target_app.priority_executor import PriorityBoundedExecutor

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from target_app.ledger import TaskLedger
+from bgbench.ledger import TaskLedger
 
 log = logging.getLogger("target_app.tasks")
 

@@ -9,7 +9,7 @@ import contextlib
 import redis
 import redis.asyncio as aioredis
 
-from target_app.ledger import TaskLedger
+from bgbench.ledger import TaskLedger
 from target_app.queue import events
 from target_app.queue.job import QueuedJob
 from target_app.queue.library import BrokerUnavailable, QueueLibrary, library

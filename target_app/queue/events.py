@@ -22,7 +22,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from target_app.ledger import TaskLedger, UnknownTask
+from bgbench.ledger import TaskLedger, UnknownTask
 
 log = logging.getLogger("target_app.queue")
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bgbench.prometheus import prometheus_text
 from target_app import metrics
 from target_app.state import State
 
@@ -34,7 +35,7 @@ async def get_metrics(
 ) -> dict[str, Any] | PlainTextResponse:
     snapshot = metrics.snapshot(state)
     if format == "prometheus":
-        return PlainTextResponse(metrics.prometheus_text(snapshot), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(prometheus_text(snapshot), media_type=CONTENT_TYPE_LATEST)
     return snapshot
 
 

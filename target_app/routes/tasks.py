@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from bgbench.ledger import TaskStatus
 from target_app.answers import detailed
-from target_app.ledger import TaskStatus
 from target_app.state import State
 
 router = APIRouter(tags=["observability"])

@@ -15,8 +15,8 @@ from functools import partial
 
 from fastapi import APIRouter, BackgroundTasks
 
+from bgbench.ledger import TaskLedger
 from target_app.dispatch import Dispatched, JobParams, dispatched
-from target_app.ledger import TaskLedger
 from target_app.state import State
 from target_app.tracking import run_tracked, run_tracked_async
 from target_app.workloads import Work

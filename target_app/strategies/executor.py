@@ -22,9 +22,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from bgbench.ledger import TaskLedger
 from target_app.answers import refused
 from target_app.dispatch import Dispatched, JobParams, dispatched
-from target_app.ledger import TaskLedger
 from target_app.priority_executor import ExecutorQueueFull, Priority
 from target_app.state import State
 from target_app.tracking import run_tracked

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from bgbench.ledger import TaskLedger
 from target_app.dispatch import Dispatched, Job, Ms, dispatched, make_job
-from target_app.ledger import TaskLedger
 from target_app.request_id import RequestId
 from target_app.settings import Workload
 from target_app.state import State

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from bgbench import hdr
-from target_app.ledger import TaskLedger, TaskStatus, UnknownTask
+from bgbench.ledger import TaskLedger, TaskStatus, UnknownTask
 
 
 def counts(ledger: TaskLedger, key: str) -> dict[str, int]:

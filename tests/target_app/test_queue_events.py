@@ -9,7 +9,7 @@ import uuid
 import redis
 import redis.asyncio as aioredis
 
-from target_app.ledger import TaskLedger, TaskStatus
+from bgbench.ledger import TaskLedger, TaskStatus
 from target_app.queue import events
 from tests.conftest import require_service
 

@@ -26,7 +26,7 @@ from hdrh.histogram import HdrHistogram
 
 from bgbench import hdr
 
-log = logging.getLogger("target_app.tasks")
+log = logging.getLogger("bgbench.tasks")
 
 TIMINGS = ("queue_wait_us", "run_time_us", "completion_lag_us")
 COUNTERS = ("enqueued", "started", "completed", "failed", "not_run", "rejected")
@@ -306,3 +306,10 @@ def _describe(counts: _Counts, *, encoded: bool) -> dict[str, Any]:
     for name, histogram in counts.timings.items():
         described[name] = hdr.encode(histogram) if encoded else hdr.summarize(histogram)
     return described
+
+
+def totals(tasks: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Every key's counters summed, from a `TaskLedger.summary()`."""
+    summed = {name: sum(int(t[name]) for t in tasks.values()) for name in COUNTERS}
+    summed["in_flight"] = sum(int(t["in_flight"]) for t in tasks.values())
+    return summed
