@@ -150,6 +150,32 @@ def test_a_window_holds_only_what_happened_since_the_last_one() -> None:
     assert counts(ledger, "background/cpu")["enqueued"] == 2
 
 
+def test_the_totals_hold_every_window_taken_and_the_current_one() -> None:
+    # Timings are recorded once, in the window, and folded into the totals as it is taken.
+    ledger = TaskLedger()
+
+    def one(at: float, ms: float) -> None:
+        task_id = ledger.enqueue("queue/sleep", "req")
+        ledger.start(task_id, at=at)
+        ledger.finish(task_id, at=at + ms / 1000)
+
+    now = ledger.get(ledger.enqueue("queue/other", "req")).enqueued_at  # type: ignore[union-attr]
+    for _ in range(3):
+        one(now, 10)
+    ledger.take_window()
+    for _ in range(2):
+        one(now, 1000)  # the current window, not taken yet
+    ran = hdr.decode(ledger.histograms()["queue/sleep"]["run_time_us"])
+    assert ran.get_total_count() == 5
+    assert ran.get_max_value() >= 999_000  # the current window's are in
+    assert ran.get_min_value() <= 10_100  # and the taken one's
+    assert ledger.summary()["queue/sleep"]["run_time_us"]["count"] == 5
+    later = ledger.take_window()["tasks"]["queue/sleep"]
+    assert hdr.decode(later["run_time_us"]).get_total_count() == 2  # only its own
+    after = hdr.decode(ledger.histograms()["queue/sleep"]["run_time_us"])
+    assert after.get_total_count() == 5  # folded in once, not twice
+
+
 def test_wait_until_idle_returns_when_the_last_task_ends() -> None:
     ledger = TaskLedger()
     task_id = ledger.enqueue("executor/sleep", "req")
