@@ -15,7 +15,6 @@ that request's later tasks: those are recorded as not run, with why).
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.background import BackgroundTask
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bgbench.ledger import TaskLedger, TaskStatus, totals
@@ -113,7 +114,7 @@ class Instrumented:
             return
         path: str = scope["path"]
         if path == self.prefix or path.startswith(self.prefix + "/"):
-            await self._metrics(scope, send, path.removeprefix(self.prefix))
+            await self._metrics(scope, receive, send, path.removeprefix(self.prefix))
             return
         self._requests += 1
         request = _Request(self.ledger, scope, f"r{self._requests}")
@@ -142,24 +143,19 @@ class Instrumented:
             },
         }
 
-    async def _metrics(self, scope: Scope, send: Send, route: str) -> None:
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        response: Response
         if route == "/metrics" and query.get("format") == ["prometheus"]:
-            await _answer(send, 200, prometheus_text(self.snapshot()), "text/plain; version=0.0.4")
+            response = Response(prometheus_text(self.snapshot()), media_type=CONTENT_TYPE_LATEST)
         elif route == "/metrics":
-            await _answer(send, 200, json.dumps(self.snapshot()).encode(), "application/json")
+            response = JSONResponse(self.snapshot())
         elif route == "/metrics/window":
-            window = json.dumps(self.ledger.take_window()).encode()
-            await _answer(send, 200, window, "application/json")
+            response = JSONResponse(self.ledger.take_window())
         else:
             known = f"{self.prefix}/metrics, {self.prefix}/metrics/window"
-            await _answer(send, 404, f"bgbench serves {known}\n".encode(), "text/plain")
-
-
-async def _answer(send: Send, status: int, body: bytes, content_type: str) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+            response = PlainTextResponse(f"bgbench serves {known}\n", status_code=404)
+        await response(scope, receive, send)
 
 
 def instrument(app: Any, prefix: str = PREFIX) -> TaskLedger:

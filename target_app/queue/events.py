@@ -32,9 +32,13 @@ _STOP_CHECK_S = 0.2  # how soon the consumer sees it should stop
 EXPIRES_S = 3600
 
 
+def _keys_of(queue: str) -> str:
+    return f"bgbench:events:{queue}:"
+
+
 def events_key(queue: str) -> str:
     """A new app process's list, under its queue's name."""
-    return f"bgbench:events:{queue}:{uuid.uuid4().hex}"
+    return f"{_keys_of(queue)}{uuid.uuid4().hex}"
 
 
 def late_starts(url: str, queue: str) -> int:
@@ -42,7 +46,7 @@ def late_starts(url: str, queue: str) -> int:
     from what its apps' lists still hold; the lists are then deleted."""
     client = redis.Redis.from_url(url)
     try:
-        keys = list(client.scan_iter(match=f"bgbench:events:{queue}:*", count=1000))
+        keys = list(client.scan_iter(match=f"{_keys_of(queue)}*", count=1000))
         started = 0
         for key in keys:
             for raw in client.lrange(key, 0, -1):
